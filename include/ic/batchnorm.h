@@ -1,0 +1,23 @@
+/* Batch normalisation over (n, hw) per channel c; works for conv (hw>1) and
+ * dense (hw=1) activations.  Training mode uses batch statistics and updates
+ * the running ones (biased variance for normalising, unbiased for the running
+ * estimate, as PyTorch); eval mode uses the running statistics.
+ * Backward ADDS into dx, dgamma, dbeta. */
+#ifndef IC_BATCHNORM_H
+#define IC_BATCHNORM_H
+
+typedef struct { int n, c, hw; float eps, momentum; } ic_bn_dims;
+
+/* x,y (n,c,hw); gamma,beta,run_mean,run_var,save_mean,save_invstd (c).
+ * run = (1-momentum)*run + momentum*batch. */
+void ic_batchnorm_forward_train(const ic_bn_dims *d, const float *x, const float *gamma,
+                                const float *beta, float *y, float *save_mean,
+                                float *save_invstd, float *run_mean, float *run_var);
+void ic_batchnorm_forward_eval(const ic_bn_dims *d, const float *x, const float *gamma,
+                               const float *beta, const float *run_mean,
+                               const float *run_var, float *y);
+/* Gradient of the training-mode forward. */
+void ic_batchnorm_backward(const ic_bn_dims *d, const float *x, const float *gamma,
+                           const float *save_mean, const float *save_invstd,
+                           const float *dy, float *dx, float *dgamma, float *dbeta);
+#endif
