@@ -1,0 +1,146 @@
+/* Forward and backward passes of an ic_net: walks the trunk's layers, then
+ * every head, using the layer ops in src/nn on the net's arena. */
+#include "ic/net.h"
+#include "ic/conv2d.h"
+#include "ic/pool.h"
+#include "ic/batchnorm.h"
+#include "ic/dense.h"
+#include "ic/activation.h"
+#include <string.h>
+
+#define BN_EPS 1e-5f
+#define BN_MOMENTUM 0.1f
+
+static float *A(ic_net *net, size_t off) { return net->arena + off; }
+static float *P(ic_net *net, int idx) { return idx < 0 ? NULL : net->param + net->params[idx].offset; }
+static float *G(ic_net *net, int idx) { return idx < 0 ? NULL : net->grad + net->params[idx].offset; }
+static float *B(ic_net *net, int idx) { return net->buf + net->bufs[idx].offset; }
+
+float *ic_net_logits(ic_net *net, int h) { IC_ASSERT(h >= 0 && h < net->n_heads); return A(net, net->heads[h].logits); }
+float *ic_net_dlogits(ic_net *net, int h) { IC_ASSERT(h >= 0 && h < net->n_heads); return A(net, net->heads[h].dlogits); }
+
+static const float *layer_input(ic_net *net, int i) {
+    return i == 0 ? net->input : A(net, net->layers[i - 1].act);
+}
+static float *layer_dinput(ic_net *net, int i) {
+    return i == 0 ? NULL : A(net, net->layers[i - 1].dact);
+}
+static const float *trunk_output(ic_net *net) {
+    return net->n_layers ? A(net, net->layers[net->n_layers - 1].act) : net->input;
+}
+
+void ic_net_forward(ic_net *net, const float *x, int n, int training, ic_rng *rng) {
+    IC_ASSERT(n > 0 && n <= net->batch_cap);
+    IC_ASSERT(!training || rng);
+    net->input = x; net->batch = n; net->training = training;
+    for (int i = 0; i < net->n_layers; i++) {
+        ic_layer *L = &net->layers[i];
+        const float *in = layer_input(net, i);
+        float *out = A(net, L->act);
+        size_t count = (size_t)n * L->c * L->h * L->w;
+        switch (L->kind) {
+        case IC_L_CONV: {
+            ic_conv2d_dims d = {n, L->in_c, L->in_h, L->in_w, L->out, L->kh, L->kw, L->sh, L->sw, L->ph, L->pw};
+            ic_conv2d_forward(&d, in, P(net, L->w_param), P(net, L->b_param), out, net->scratch);
+            break;
+        }
+        case IC_L_BN: {
+            ic_bn_dims d = {n, L->c, L->h * L->w, BN_EPS, BN_MOMENTUM};
+            float *save = A(net, L->aux);
+            if (training)
+                ic_batchnorm_forward_train(&d, in, P(net, L->w_param), P(net, L->b_param), out, save,
+                                           save + L->c, B(net, L->mean_buf), B(net, L->var_buf));
+            else
+                ic_batchnorm_forward_eval(&d, in, P(net, L->w_param), P(net, L->b_param),
+                                          B(net, L->mean_buf), B(net, L->var_buf), out);
+            break;
+        }
+        case IC_L_RELU: ic_relu_forward(count, in, out); break;
+        case IC_L_MAXPOOL: {
+            ic_maxpool_dims d = {n, L->in_c, L->in_h, L->in_w, L->kh, L->kw, L->sh, L->sw};
+            ic_maxpool_forward(&d, in, out, (int32_t *)A(net, L->aux));
+            break;
+        }
+        case IC_L_GAP: ic_gap_forward(n, L->in_c, L->in_h * L->in_w, in, out); break;
+        case IC_L_FLATTEN: memcpy(out, in, count * sizeof(float)); break;
+        case IC_L_DENSE:
+            ic_dense_forward(n, L->in_c * L->in_h * L->in_w, L->out, in, P(net, L->w_param), P(net, L->b_param), out);
+            break;
+        case IC_L_DROPOUT:
+            if (training && L->p > 0) ic_dropout_forward(count, L->p, in, out, (uint8_t *)A(net, L->aux), rng);
+            else memcpy(out, in, count * sizeof(float));
+            break;
+        }
+    }
+    const float *feat = trunk_output(net);
+    for (int h = 0; h < net->n_heads; h++) {
+        ic_head *H = &net->heads[h];
+        ic_dense_forward(n, net->feat_dim, H->classes, feat, P(net, H->w_param), P(net, H->b_param), A(net, H->logits));
+    }
+}
+
+void ic_net_zero_grad(ic_net *net) {
+    memset(net->grad, 0, net->n_param_floats * sizeof(float));
+    int n = net->batch_cap;
+    for (int i = 0; i < net->n_layers; i++) {
+        ic_layer *L = &net->layers[i];
+        memset(A(net, L->dact), 0, (size_t)n * L->c * L->h * L->w * sizeof(float));
+    }
+    for (int h = 0; h < net->n_heads; h++)
+        memset(A(net, net->heads[h].dlogits), 0, (size_t)n * net->heads[h].classes * sizeof(float));
+}
+
+void ic_net_backward(ic_net *net) {
+    int n = net->batch;
+    IC_ASSERT(n > 0 && net->input);
+    IC_ASSERT(net->training); /* backward needs the batch statistics and masks of a training forward */
+    const float *feat = trunk_output(net);
+    float *dfeat = net->n_layers ? A(net, net->layers[net->n_layers - 1].dact) : NULL;
+    for (int h = 0; h < net->n_heads; h++) {
+        ic_head *H = &net->heads[h];
+        ic_dense_backward(n, net->feat_dim, H->classes, feat, P(net, H->w_param), A(net, H->dlogits), dfeat,
+                          G(net, H->w_param), G(net, H->b_param));
+    }
+    for (int i = net->n_layers - 1; i >= 0; i--) {
+        ic_layer *L = &net->layers[i];
+        const float *in = layer_input(net, i);
+        float *din = layer_dinput(net, i);
+        const float *dout = A(net, L->dact);
+        size_t count = (size_t)n * L->c * L->h * L->w;
+        switch (L->kind) {
+        case IC_L_CONV: {
+            ic_conv2d_dims d = {n, L->in_c, L->in_h, L->in_w, L->out, L->kh, L->kw, L->sh, L->sw, L->ph, L->pw};
+            ic_conv2d_backward(&d, in, P(net, L->w_param), dout, din, G(net, L->w_param), G(net, L->b_param), net->scratch);
+            break;
+        }
+        case IC_L_BN: {
+            ic_bn_dims d = {n, L->c, L->h * L->w, BN_EPS, BN_MOMENTUM};
+            const float *save = A(net, L->aux);
+            /* as layer 0 there is no input gradient: its own output, no longer read, takes it */
+            ic_batchnorm_backward(&d, in, P(net, L->w_param), save, save + L->c, dout,
+                                  din ? din : A(net, L->act), G(net, L->w_param), G(net, L->b_param));
+            break;
+        }
+        case IC_L_RELU: if (din) ic_relu_backward(count, A(net, L->act), dout, din); break;
+        case IC_L_MAXPOOL: {
+            if (!din) break;
+            ic_maxpool_dims d = {n, L->in_c, L->in_h, L->in_w, L->kh, L->kw, L->sh, L->sw};
+            ic_maxpool_backward(&d, dout, (const int32_t *)A(net, L->aux), din);
+            break;
+        }
+        case IC_L_GAP: if (din) ic_gap_backward(n, L->in_c, L->in_h * L->in_w, dout, din); break;
+        case IC_L_FLATTEN:
+            if (din) for (size_t k = 0; k < count; k++) din[k] += dout[k];
+            break;
+        case IC_L_DENSE:
+            ic_dense_backward(n, L->in_c * L->in_h * L->in_w, L->out, in, P(net, L->w_param), dout, din,
+                              G(net, L->w_param), G(net, L->b_param));
+            break;
+        case IC_L_DROPOUT:
+            if (!din) break;
+            if (L->p > 0) ic_dropout_backward(count, L->p, (const uint8_t *)A(net, L->aux), dout, din);
+            else for (size_t k = 0; k < count; k++) din[k] += dout[k];
+            break;
+        }
+    }
+}

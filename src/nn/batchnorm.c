@@ -1,0 +1,123 @@
+/* Batch normalisation kernels: training forward (batch statistics, running
+ * estimate update), eval forward (running statistics) and the backward of the
+ * training forward.  Layout is (n, c, hw) row-major; statistics are per channel
+ * over the n*hw values.  Not a layer object: the caller owns every buffer.
+ * Channels are independent, so each kernel is one OpenMP loop over channels;
+ * per-channel sums are accumulated in double so large batches do not drift. */
+#include "ic/batchnorm.h"
+#include "ic/error.h"
+#include <math.h>
+#include <stddef.h>
+
+/* Below this many elements the thread start-up costs more than the work. */
+#define IC_BN_PAR_MIN 32768
+
+static void check_dims(const ic_bn_dims *d) {
+    IC_ASSERT(d != NULL);
+    IC_ASSERT(d->n > 0 && d->c > 0 && d->hw > 0);
+    IC_ASSERT(d->eps >= 0.0f);
+}
+
+/* x,y (n,c,hw); gamma,beta,save_*,run_* (c).
+ *   mean = sum x / m,  var = sum (x-mean)^2 / m        (m = n*hw, biased)
+ *   y = gamma * (x-mean) / sqrt(var+eps) + beta
+ *   run_mean = (1-mom)*run_mean + mom*mean
+ *   run_var  = (1-mom)*run_var  + mom*var*m/(m-1)     (unbiased)
+ * With m == 1 the unbiased estimate is undefined (PyTorch refuses); the biased
+ * one (0) is used instead so a stray batch of one cannot poison run_var. */
+void ic_batchnorm_forward_train(const ic_bn_dims *d, const float *x, const float *gamma,
+                                const float *beta, float *y, float *save_mean,
+                                float *save_invstd, float *run_mean, float *run_var) {
+    check_dims(d);
+    const int n = d->n, c = d->c, hw = d->hw;
+    const size_t m = (size_t)n * (size_t)hw;
+    const double mom = d->momentum, eps = d->eps;
+    const size_t total = m * (size_t)c;
+
+#pragma omp parallel for if (total > IC_BN_PAR_MIN) schedule(static)
+    for (int ch = 0; ch < c; ch++) {
+        double sum = 0.0;
+        for (int i = 0; i < n; i++) {
+            const float *xc = x + ((size_t)i * c + ch) * hw;
+            for (int j = 0; j < hw; j++) sum += xc[j];
+        }
+        const double mean = sum / (double)m;
+        double ss = 0.0;
+        for (int i = 0; i < n; i++) {
+            const float *xc = x + ((size_t)i * c + ch) * hw;
+            for (int j = 0; j < hw; j++) { double t = xc[j] - mean; ss += t * t; }
+        }
+        const double var = ss / (double)m;
+        const double invstd = 1.0 / sqrt(var + eps);
+        const double scale = gamma[ch] * invstd, shift = beta[ch];
+        for (int i = 0; i < n; i++) {
+            const float *xc = x + ((size_t)i * c + ch) * hw;
+            float *yc = y + ((size_t)i * c + ch) * hw;
+            for (int j = 0; j < hw; j++) yc[j] = (float)((xc[j] - mean) * scale + shift);
+        }
+        save_mean[ch] = (float)mean;
+        save_invstd[ch] = (float)invstd;
+        const double unbiased = m > 1 ? var * (double)m / (double)(m - 1) : var;
+        run_mean[ch] = (float)((1.0 - mom) * run_mean[ch] + mom * mean);
+        run_var[ch] = (float)((1.0 - mom) * run_var[ch] + mom * unbiased);
+    }
+}
+
+/* y = gamma * (x - run_mean) / sqrt(run_var + eps) + beta, per channel. */
+void ic_batchnorm_forward_eval(const ic_bn_dims *d, const float *x, const float *gamma,
+                               const float *beta, const float *run_mean,
+                               const float *run_var, float *y) {
+    check_dims(d);
+    const int n = d->n, c = d->c, hw = d->hw;
+    const size_t total = (size_t)n * (size_t)hw * (size_t)c;
+
+#pragma omp parallel for if (total > IC_BN_PAR_MIN) schedule(static)
+    for (int ch = 0; ch < c; ch++) {
+        const double scale = gamma[ch] / sqrt((double)run_var[ch] + d->eps);
+        const double mean = run_mean[ch], shift = beta[ch];
+        for (int i = 0; i < n; i++) {
+            const float *xc = x + ((size_t)i * c + ch) * hw;
+            float *yc = y + ((size_t)i * c + ch) * hw;
+            for (int j = 0; j < hw; j++) yc[j] = (float)((xc[j] - mean) * scale + shift);
+        }
+    }
+}
+
+/* x,dy,dx (n,c,hw); gamma,save_*,dgamma,dbeta (c).  With xh = (x-mean)*invstd:
+ *   dbeta  += sum dy
+ *   dgamma += sum dy*xh
+ *   dx     += gamma*invstd/m * (m*dy - sum dy - xh * sum dy*xh)
+ * (the last two terms are the paths through the batch mean and variance).
+ * dx may be NULL when the input needs no gradient. */
+void ic_batchnorm_backward(const ic_bn_dims *d, const float *x, const float *gamma,
+                           const float *save_mean, const float *save_invstd,
+                           const float *dy, float *dx, float *dgamma, float *dbeta) {
+    check_dims(d);
+    const int n = d->n, c = d->c, hw = d->hw;
+    const size_t m = (size_t)n * (size_t)hw;
+    const size_t total = m * (size_t)c;
+
+#pragma omp parallel for if (total > IC_BN_PAR_MIN) schedule(static)
+    for (int ch = 0; ch < c; ch++) {
+        const double mean = save_mean[ch], inv = save_invstd[ch];
+        double sdy = 0.0, sdyxh = 0.0;
+        for (int i = 0; i < n; i++) {
+            const size_t o = ((size_t)i * c + ch) * hw;
+            for (int j = 0; j < hw; j++) {
+                sdy += dy[o + j];
+                sdyxh += dy[o + j] * ((x[o + j] - mean) * inv);
+            }
+        }
+        dbeta[ch] += (float)sdy;
+        dgamma[ch] += (float)sdyxh;
+        if (!dx) continue;
+        const double k = gamma[ch] * inv / (double)m;
+        for (int i = 0; i < n; i++) {
+            const size_t o = ((size_t)i * c + ch) * hw;
+            for (int j = 0; j < hw; j++) {
+                double xh = (x[o + j] - mean) * inv;
+                dx[o + j] += (float)(k * ((double)m * dy[o + j] - sdy - xh * sdyxh));
+            }
+        }
+    }
+}
