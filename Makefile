@@ -11,7 +11,8 @@ OPT      ?= -O2
 SANITIZE ?= 0
 DEB_PACKAGES = build-essential pkg-config libopenblas-dev libsndfile1-dev libcjson-dev \
                zlib1g-dev check libsamplerate0-dev libavformat-dev libavcodec-dev \
-               libswresample-dev libavutil-dev libpng-dev
+               libswresample-dev libavutil-dev libpng-dev libfluidsynth-dev \
+               fluid-soundfont-gm timgm6mb-soundfont musescore-general-soundfont
 
 ifeq ($(SANITIZE),1)
   BUILD    := build-san
@@ -26,11 +27,13 @@ ifeq ($(SANITIZE),1)
   BIN := $(BUILD)/bin
 endif
 
-PKGS     := sndfile libcjson zlib check samplerate libavformat libavcodec libswresample libavutil libpng
+# Recursive (=) on purpose: pkg-config runs when a recipe needs the flags, i.e. after
+# `make deps` has installed the packages on a fresh machine, not when make starts.
+PKGS      = sndfile libcjson zlib check samplerate libavformat libavcodec libswresample libavutil libpng fluidsynth
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) -g -Wall -Wextra -Wno-unused-parameter -fopenmp \
             -Iinclude -I/usr/include/x86_64-linux-gnu/openblas-pthread \
-            $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SANFLAGS) -MMD -MP
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lopenblas -lm -fopenmp $(SANFLAGS)
+            $$(pkg-config --cflags $(PKGS)) $(SANFLAGS) -MMD -MP
+LDLIBS   += $$(pkg-config --libs $(PKGS)) -lopenblas -lm -fopenmp $(SANFLAGS)
 
 LIB_SRC  := $(wildcard src/*/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -42,7 +45,7 @@ TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCH_SRC:= $(wildcard benchmarks/bench_*.c)
 BENCHES  := $(BENCH_SRC:benchmarks/%.c=$(BUILD)/benchmarks/%)
 
-.PHONY: all deps test test-san bench demo clean
+.PHONY: all deps test test-san bench demo clean dataset model
 .DEFAULT_GOAL := all
 
 all: deps-check $(PROGS)
@@ -98,8 +101,12 @@ test-san:
 bench: deps-check $(BENCHES) $(PROGS)
 	./benchmarks/run.sh
 
-demo: deps-check $(PROGS)
+demo: deps-check $(PROGS) $(BUILD)/tests/test_net
 	./examples/demo.sh
+
+# Render the standard NSynth-format dataset into datasets/out/nsynth-gm (resumable).
+dataset: deps-check $(PROGS)
+	./datasets/make_dataset.sh
 
 clean:
 	rm -rf build build-san bin
