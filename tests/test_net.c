@@ -26,7 +26,7 @@ static const char *SMALL_CNN =
     "{\"type\":\"conv\",\"out\":3,\"k\":3,\"stride\":1,\"pad\":1,\"bias\":false},{\"type\":\"bn\"},{\"type\":\"relu\"},"
     "{\"type\":\"maxpool\",\"k\":2,\"stride\":2},"
     "{\"type\":\"conv\",\"out\":4,\"k\":[3,2],\"stride\":[1,2],\"pad\":[1,0]},{\"type\":\"relu\"},"
-    "{\"type\":\"gap\"},{\"type\":\"dense\",\"out\":5},{\"type\":\"bn\"},{\"type\":\"relu\"},"
+    "{\"type\":\"timepool\"},{\"type\":\"gap\"},{\"type\":\"dense\",\"out\":5},{\"type\":\"bn\"},{\"type\":\"relu\"},"
     "{\"type\":\"dropout\",\"p\":0.25}],"
     "\"heads\":[{\"name\":\"family\",\"classes\":3,\"labels\":[\"a\",\"b\",\"c\"]},{\"name\":\"pitch\",\"classes\":4}]}";
 
@@ -34,7 +34,8 @@ START_TEST(test_arch_shapes) {
     ic_error err = {0};
     ic_net *net = ic_net_new_from_string(SMALL_CNN, &err);
     ck_assert_msg(net != NULL, "%s", err.msg);
-    ck_assert_int_eq(net->n_layers, 11);
+    ck_assert_int_eq(net->n_layers, 12);
+    ck_assert_int_eq(net->layers[6].h, 3); ck_assert_int_eq(net->layers[6].w, 1); /* timepool keeps H */
     /* conv pad 1 keeps 6x7; maxpool 2 -> 3x3; conv k(3,2) s(1,2) p(1,0) -> 3x1 */
     ck_assert_int_eq(net->layers[3].h, 3); ck_assert_int_eq(net->layers[3].w, 3);
     ck_assert_int_eq(net->layers[4].h, 3); ck_assert_int_eq(net->layers[4].w, 1);

@@ -1,5 +1,5 @@
 /* A network built from an architecture description: a sequential trunk of
- * layers (conv, bn, relu, maxpool, gap, flatten, dense, dropout) followed by one
+ * layers (conv, bn, relu, maxpool, gap, timepool, flatten, dense, dropout) followed by one
  * or more dense heads that read the trunk output (instrument family, pitch,
  * activity...).  The same code trains and runs inference.
  *
@@ -29,7 +29,7 @@
 #define IC_NAME_MAX 64
 
 typedef enum { IC_L_CONV, IC_L_BN, IC_L_RELU, IC_L_MAXPOOL, IC_L_GAP, IC_L_FLATTEN,
-               IC_L_DENSE, IC_L_DROPOUT } ic_layer_kind;
+               IC_L_DENSE, IC_L_DROPOUT, IC_L_TIMEPOOL } ic_layer_kind;
 
 typedef struct {
     char name[IC_NAME_MAX];

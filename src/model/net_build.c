@@ -50,7 +50,7 @@ static int add_entry(ic_param **tab, int *n, size_t *total, const char *name, in
 
 static const struct { const char *name; ic_layer_kind kind; } KINDS[] = {
     {"conv", IC_L_CONV}, {"bn", IC_L_BN}, {"relu", IC_L_RELU}, {"maxpool", IC_L_MAXPOOL},
-    {"gap", IC_L_GAP}, {"flatten", IC_L_FLATTEN}, {"dense", IC_L_DENSE}, {"dropout", IC_L_DROPOUT},
+    {"gap", IC_L_GAP}, {"flatten", IC_L_FLATTEN}, {"dense", IC_L_DENSE}, {"dropout", IC_L_DROPOUT}, {"timepool", IC_L_TIMEPOOL},
 };
 
 static int parse_layer(ic_net *net, int li, const cJSON *o, int c, int h, int w, ic_error *err) {
@@ -120,6 +120,9 @@ static int parse_layer(ic_net *net, int li, const cJSON *o, int c, int h, int w,
         break;
     case IC_L_GAP:
         L->c = c; L->h = 1; L->w = 1;
+        break;
+    case IC_L_TIMEPOOL:
+        L->c = c; L->h = h; L->w = 1;
         break;
     case IC_L_FLATTEN:
         L->c = c * h * w; L->h = 1; L->w = 1;

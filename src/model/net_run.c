@@ -62,6 +62,7 @@ void ic_net_forward(ic_net *net, const float *x, int n, int training, ic_rng *rn
             break;
         }
         case IC_L_GAP: ic_gap_forward(n, L->in_c, L->in_h * L->in_w, in, out); break;
+        case IC_L_TIMEPOOL: ic_gap_forward(n, L->in_c * L->in_h, L->in_w, in, out); break; /* rows (c,h) */
         case IC_L_FLATTEN: memcpy(out, in, count * sizeof(float)); break;
         case IC_L_DENSE:
             ic_dense_forward(n, L->in_c * L->in_h * L->in_w, L->out, in, P(net, L->w_param), P(net, L->b_param), out);
@@ -129,6 +130,7 @@ void ic_net_backward(ic_net *net) {
             break;
         }
         case IC_L_GAP: if (din) ic_gap_backward(n, L->in_c, L->in_h * L->in_w, dout, din); break;
+        case IC_L_TIMEPOOL: if (din) ic_gap_backward(n, L->in_c * L->in_h, L->in_w, dout, din); break;
         case IC_L_FLATTEN:
             if (din) for (size_t k = 0; k < count; k++) din[k] += dout[k];
             break;
