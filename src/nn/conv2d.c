@@ -8,27 +8,43 @@
  * and the backward pass
  *     dW (M,K) += dy_i (M,P) . col^T,   dcol (K,P) = W^T . dy_i,   dx_i += col2im(dcol).
  *
- * Batching: images are processed in groups of g; a group's columns sit side
- * by side in one (K, g*P) matrix so one GEMM covers the group.  With g > 1 the
- * GEMM result is (M, g*P) and needs a copy to NCHW (forward), and dy needs a
- * copy into that layout (backward).  Measured on the reference CNN (2-core
- * Zen 4, OpenBLAS 0.3.21 pthread): per-image GEMMs with a narrow P (conv4:
- * P=128) reach only ~55% of square-sgemm speed with 2 threads because OpenBLAS
- * splits a small N poorly, while g*P >= ~1024 columns reaches 80-90%; a wider
- * group (whole batch) gains nothing more, makes C leave L2 and needs tens of
- * MB of scratch.  So g = ceil(IC_CONV_GROUP_COLS / P), at most n: layers with
- * P >= 1024 run per image with no copies, narrow layers are grouped.
- * The 1x1/stride 1/pad 0 case always runs per image: x_i is already col.
+ * Tiles: the work is cut into tiles, one im2col and one GEMM per tile.
+ *  - An image with P > IC_CONV_BLOCK_COLS is cut into blocks of whole output
+ *    rows of at most that many columns; the GEMM writes straight into y
+ *    (ldc = P).  This matters for OpenBLAS 0.3.21: dW with a small M x K and
+ *    an inner dimension of 8192 (conv1) ran at 14-25 GFLOP/s, in slices of
+ *    1024-2048 at 65-80.  Narrower blocks hurt conv2 (M=64, K=288): 75
+ *    GFLOP/s with 512 columns against 120-130 with 1024-2048.
+ *  - An image with P < IC_CONV_GROUP_COLS is grouped with others,
+ *    g = ceil(IC_CONV_GROUP_COLS / P) of them side by side in one (K, g*P)
+ *    matrix; the GEMM result (M, g*P) is copied to NCHW, and dy is copied into
+ *    that layout for backward.  conv4 (P=128): ~145 GFLOP/s forward per image
+ *    vs ~158 in groups of 4.  Whole-batch GEMMs (one K x n*P matrix) were
+ *    slower for every layer of the reference CNN (conv2 73 vs 128, conv3 112
+ *    vs 150, conv4 143 vs 159) and would need ~90 MB of scratch at batch 32.
+ *  - Otherwise one image is one tile.
+ * Measured at 2 threads on a 2-core Zen 4 shared with other jobs (+-10%),
+ * sgemm 2048^3 at ~200 GFLOP/s; best of 3 rounds of 0.1 s each.
+ * The 1x1/stride 1/pad 0 case needs no im2col (x_i is col) and no grouping.
  *
  * Threads: BLAS threads inside each GEMM; OpenMP over rows/images/channels in
- * im2col, col2im and the copies, never around a BLAS call. */
+ * im2col, col2im and the copies, never around a BLAS call -- and only when
+ * OpenBLAS is not its own pthread pool.  After each parallel region libgomp's
+ * idle workers spin (~10 ms here by default), and a pthread OpenBLAS's workers
+ * then share the cores with them: on 2 cores every GEMM that follows runs at
+ * one-thread speed (measured: conv3 forward 40-50 GFLOP/s with parallel
+ * im2col vs 85-140 with serial im2col).  With the OpenMP build of OpenBLAS
+ * (one thread team for both) or a sequential one the loops run in parallel. */
 #include "ic/conv2d.h"
 #include "ic/error.h"
 #include <cblas.h>
 #include <string.h>
 
+#ifndef IC_CONV_BLOCK_COLS
+#define IC_CONV_BLOCK_COLS 2048
+#endif
 #ifndef IC_CONV_GROUP_COLS
-#define IC_CONV_GROUP_COLS 1024
+#define IC_CONV_GROUP_COLS 512
 #endif
 
 int ic_conv2d_out_h(const ic_conv2d_dims *d) { return (d->h_in + 2 * d->pad_h - d->kh) / d->stride_h + 1; }
@@ -41,29 +57,41 @@ static void check_dims(const ic_conv2d_dims *d) {
     IC_ASSERT(d->h_in + 2 * d->pad_h >= d->kh && d->w_in + 2 * d->pad_w >= d->kw);
 }
 
+/* Whether our loops may use OpenMP next to the BLAS (see the top comment). */
+static int loops_parallel(void) { return openblas_get_parallel() != 1; }
+
 static int is_pointwise(const ic_conv2d_dims *d) {
     return d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 &&
            d->pad_h == 0 && d->pad_w == 0;
 }
 
-/* Images per GEMM (see the top comment). */
-static int group_size(const ic_conv2d_dims *d) {
-    if (is_pointwise(d)) return 1;
-    size_t P = (size_t)ic_conv2d_out_h(d) * (size_t)ic_conv2d_out_w(d);
-    size_t g = (IC_CONV_GROUP_COLS + P - 1) / P;
-    if (g < 1) g = 1;
-    if (g > (size_t)d->n) g = (size_t)d->n;
-    return (int)g;
+/* A tile is g whole images (rows == oh) or a block of `rows` output rows of
+ * one image (g == 1); cols = g * rows * ow is its widest column count. */
+typedef struct { int g, rows; size_t cols; } tiling;
+
+static tiling plan(const ic_conv2d_dims *d) {
+    const int OH = ic_conv2d_out_h(d), OW = ic_conv2d_out_w(d);
+    const size_t P = (size_t)OH * OW;
+    tiling t = {1, OH, P};
+    if (P < IC_CONV_GROUP_COLS && !is_pointwise(d)) {
+        size_t g = (IC_CONV_GROUP_COLS + P - 1) / P;
+        t.g = g > (size_t)d->n ? d->n : (int)g;
+    } else if (P > IC_CONV_BLOCK_COLS) {
+        int r = (int)(IC_CONV_BLOCK_COLS / (size_t)OW);
+        t.rows = r < 1 ? 1 : r > OH ? OH : r;
+    }
+    t.cols = (size_t)t.g * t.rows * OW;
+    return t;
 }
 
-/* Layout of the scratch buffer: col (K, g*P), then, only when g > 1, the
- * (M, g*P) staging matrix for y or dy. */
+/* Layout of the scratch buffer: col (K, cols), then, only when images are
+ * grouped, the (M, cols) staging matrix for y or dy. */
 size_t ic_conv2d_scratch_floats(const ic_conv2d_dims *d) {
     check_dims(d);
     if (is_pointwise(d)) return 0;
+    tiling t = plan(d);
     size_t K = (size_t)d->c_in * d->kh * d->kw;
-    size_t gP = (size_t)group_size(d) * ic_conv2d_out_h(d) * ic_conv2d_out_w(d);
-    return K * gP + (group_size(d) > 1 ? (size_t)d->c_out * gP : 0);
+    return K * t.cols + (t.g > 1 ? (size_t)d->c_out * t.cols : 0);
 }
 
 double ic_conv2d_macs(const ic_conv2d_dims *d) {
@@ -84,14 +112,16 @@ static void valid_range(int out, int in, int stride, int pad, int k, int *lo, in
     *lo = l; *hi = h;
 }
 
-/* x: g images (g, c_in, h_in, w_in) -> col (K, ldc): row r = (c,ki,kj), image i
- * fills columns [i*P, (i+1)*P).  col[r][i*P + oy*ow + ox] =
+/* x: g images (g, c_in, h_in, w_in) -> col (K, ldc) for output rows
+ * [r0, r1): row r = (c,ki,kj); image i fills columns [i*B, (i+1)*B) with
+ * B = (r1-r0)*ow, and col[r][i*B + (oy-r0)*ow + ox] =
  * x[i][c][oy*sh - ph + ki][ox*sw - pw + kj], zero outside the image. */
-static void im2col(const ic_conv2d_dims *d, const float *x, int g, float *col, size_t ldc) {
+static void im2col(const ic_conv2d_dims *d, const float *x, int g, int r0, int r1,
+                   float *col, size_t ldc, int par) {
     const int H = d->h_in, W = d->w_in, OH = ic_conv2d_out_h(d), OW = ic_conv2d_out_w(d);
     const int K = d->c_in * d->kh * d->kw, sh = d->stride_h, sw = d->stride_w;
-    const size_t P = (size_t)OH * OW, img = (size_t)d->c_in * H * W;
-    #pragma omp parallel for collapse(2) schedule(static)
+    const size_t B = (size_t)(r1 - r0) * OW, img = (size_t)d->c_in * H * W;
+    #pragma omp parallel for collapse(2) schedule(static) if(par)
     for (int i = 0; i < g; i++) {
         for (int r = 0; r < K; r++) {
             int c = r / (d->kh * d->kw), ki = (r / d->kw) % d->kh, kj = r % d->kw;
@@ -99,32 +129,37 @@ static void im2col(const ic_conv2d_dims *d, const float *x, int g, float *col, s
             valid_range(OH, H, sh, d->pad_h, ki, &oy0, &oy1);
             valid_range(OW, W, sw, d->pad_w, kj, &ox0, &ox1);
             const float *xc = x + (size_t)i * img + (size_t)c * H * W;
-            float *dst = col + (size_t)r * ldc + (size_t)i * P;
-            memset(dst, 0, sizeof(float) * (size_t)oy0 * OW);
-            for (int oy = oy0; oy < oy1; oy++) {
-                const float *src = xc + (size_t)(oy * sh - d->pad_h + ki) * W + (kj - d->pad_w);
-                float *o = dst + (size_t)oy * OW;
+            float *dst = col + (size_t)r * ldc + (size_t)i * B;
+            for (int oy = r0; oy < r1; oy++) {
+                float *o = dst + (size_t)(oy - r0) * OW;
+                if (oy < oy0 || oy >= oy1 || ox0 == ox1) {
+                    memset(o, 0, sizeof(float) * OW);
+                    continue;
+                }
+                /* src[j] is the input under output column ox0 + j */
+                const float *src = xc + (size_t)(oy * sh - d->pad_h + ki) * W +
+                                   (ox0 * sw - d->pad_w + kj);
                 memset(o, 0, sizeof(float) * ox0);
                 if (sw == 1) {
-                    memcpy(o + ox0, src + ox0, sizeof(float) * (ox1 - ox0));
+                    memcpy(o + ox0, src, sizeof(float) * (ox1 - ox0));
                 } else {
-                    for (int ox = ox0; ox < ox1; ox++) o[ox] = src[ox * sw];
+                    for (int ox = ox0; ox < ox1; ox++) o[ox] = src[(ox - ox0) * sw];
                 }
                 memset(o + ox1, 0, sizeof(float) * (OW - ox1));
             }
-            memset(dst + (size_t)oy1 * OW, 0, sizeof(float) * (size_t)(OH - oy1) * OW);
         }
     }
 }
 
-/* Adjoint of im2col: dx (g, c_in, h_in, w_in) += scatter of col (K, ldc).
+/* Adjoint of im2col (same layout and row range): dx += scatter of col.
  * Parallel over (image, channel): every row of one channel writes the same
  * dx plane, so a channel belongs to one thread and there are no races. */
-static void col2im_add(const ic_conv2d_dims *d, const float *col, size_t ldc, int g, float *dx) {
+static void col2im_add(const ic_conv2d_dims *d, const float *col, size_t ldc, int g,
+                       int r0, int r1, float *dx, int par) {
     const int H = d->h_in, W = d->w_in, OH = ic_conv2d_out_h(d), OW = ic_conv2d_out_w(d);
     const int sh = d->stride_h, sw = d->stride_w, C = d->c_in;
-    const size_t P = (size_t)OH * OW;
-    #pragma omp parallel for collapse(2) schedule(static)
+    const size_t B = (size_t)(r1 - r0) * OW;
+    #pragma omp parallel for collapse(2) schedule(static) if(par)
     for (int i = 0; i < g; i++) {
         for (int c = 0; c < C; c++) {
             float *xc = dx + ((size_t)i * C + c) * H * W;
@@ -134,14 +169,20 @@ static void col2im_add(const ic_conv2d_dims *d, const float *col, size_t ldc, in
                     int oy0, oy1, ox0, ox1;
                     valid_range(OH, H, sh, d->pad_h, ki, &oy0, &oy1);
                     valid_range(OW, W, sw, d->pad_w, kj, &ox0, &ox1);
-                    const float *src = col + (size_t)r * ldc + (size_t)i * P;
+                    if (oy0 < r0) oy0 = r0;
+                    if (oy1 > r1) oy1 = r1;
+                    if (ox0 == ox1) continue;
+                    const float *src = col + (size_t)r * ldc + (size_t)i * B;
                     for (int oy = oy0; oy < oy1; oy++) {
-                        float *o = xc + (size_t)(oy * sh - d->pad_h + ki) * W + (kj - d->pad_w);
-                        const float *s = src + (size_t)oy * OW;
+                        /* o[j] is the input under output column ox0 + j */
+                        float *o = xc + (size_t)(oy * sh - d->pad_h + ki) * W +
+                                   (ox0 * sw - d->pad_w + kj);
+                        const float *s = src + (size_t)(oy - r0) * OW + ox0;
+                        const int len = ox1 - ox0;
                         if (sw == 1) {
-                            for (int ox = ox0; ox < ox1; ox++) o[ox] += s[ox];
+                            for (int j = 0; j < len; j++) o[j] += s[j];
                         } else {
-                            for (int ox = ox0; ox < ox1; ox++) o[ox * sw] += s[ox];
+                            for (int j = 0; j < len; j++) o[j * sw] += s[j];
                         }
                     }
                 }
@@ -153,39 +194,45 @@ static void col2im_add(const ic_conv2d_dims *d, const float *col, size_t ldc, in
 void ic_conv2d_forward(const ic_conv2d_dims *d, const float *x, const float *w,
                        const float *b, float *y, float *scratch) {
     check_dims(d);
-    const int M = d->c_out, K = d->c_in * d->kh * d->kw, g = group_size(d);
-    const size_t P = (size_t)ic_conv2d_out_h(d) * ic_conv2d_out_w(d);
-    const size_t xs = (size_t)d->c_in * d->h_in * d->w_in, ys = (size_t)M * P, gP = g * P;
-    const int point = is_pointwise(d);
+    const int M = d->c_out, K = d->c_in * d->kh * d->kw, OH = ic_conv2d_out_h(d), OW = ic_conv2d_out_w(d);
+    const size_t P = (size_t)OH * OW, xs = (size_t)d->c_in * d->h_in * d->w_in, ys = (size_t)M * P;
+    const int point = is_pointwise(d), par = loops_parallel();
+    const tiling t = plan(d);
     IC_ASSERT(point || scratch != NULL);
-    float *col = scratch, *stage = point ? NULL : scratch + (size_t)K * gP;
+    float *stage = point ? NULL : scratch + (size_t)K * t.cols;
 
-    for (int n0 = 0; n0 < d->n; n0 += g) {
-        int gi = d->n - n0 < g ? d->n - n0 : g;          /* images in this group */
-        size_t ncol = (size_t)gi * P;
+    for (int n0 = 0; n0 < d->n; n0 += t.g) {
+        const int gi = d->n - n0 < t.g ? d->n - n0 : t.g;   /* images in this tile */
         const float *xi = x + (size_t)n0 * xs;
-        if (point) {
-            col = (float *)xi;                           /* read only below */
-        } else {
-            im2col(d, xi, gi, col, gP);
-        }
-        /* g == 1: GEMM straight into y_i (M,P); else into stage (M, gi*P). */
-        float *out = g == 1 ? y + (size_t)n0 * ys : stage;
-        size_t ldo = g == 1 ? P : gP;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, (int)ncol, K,
-                    1.0f, w, K, col, (int)(point ? P : gP), 0.0f, out, (int)ldo);
-        if (g == 1) {
-            if (b) {
-                #pragma omp parallel for schedule(static)
-                for (int m = 0; m < M; m++)
-                    for (size_t p = 0; p < P; p++) out[(size_t)m * P + p] += b[m];
+        for (int r0 = 0; r0 < OH; r0 += t.rows) {
+            const int r1 = r0 + t.rows < OH ? r0 + t.rows : OH;
+            const size_t nc = (size_t)gi * (r1 - r0) * OW;  /* columns of this tile */
+            const float *col = scratch;
+            size_t ldcol = nc;
+            if (point) {
+                col = xi + (size_t)r0 * OW;
+                ldcol = P;
+            } else {
+                im2col(d, xi, gi, r0, r1, scratch, nc, par);
             }
-        } else {
+            /* one image: straight into y_i rows [r0,r1); grouped: into stage */
+            float *out = t.g == 1 ? y + (size_t)n0 * ys + (size_t)r0 * OW : stage;
+            const size_t ldo = t.g == 1 ? P : nc;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, (int)nc, K,
+                        1.0f, w, K, col, (int)ldcol, 0.0f, out, (int)ldo);
+            if (t.g == 1) {
+                if (b) {
+                    #pragma omp parallel for schedule(static) if(par)
+                    for (int m = 0; m < M; m++)
+                        for (size_t p = 0; p < nc; p++) out[(size_t)m * P + p] += b[m];
+                }
+                continue;
+            }
             /* stage[m][i*P + p] (+ b[m]) -> y[n0+i][m][p] */
-            #pragma omp parallel for collapse(2) schedule(static)
+            #pragma omp parallel for collapse(2) schedule(static) if(par)
             for (int i = 0; i < gi; i++) {
                 for (int m = 0; m < M; m++) {
-                    const float *s = stage + (size_t)m * gP + (size_t)i * P;
+                    const float *s = stage + (size_t)m * nc + (size_t)i * P;
                     float *o = y + (size_t)(n0 + i) * ys + (size_t)m * P;
                     if (b) {
                         for (size_t p = 0; p < P; p++) o[p] = s[p] + b[m];
@@ -201,17 +248,17 @@ void ic_conv2d_forward(const ic_conv2d_dims *d, const float *x, const float *w,
 void ic_conv2d_backward(const ic_conv2d_dims *d, const float *x, const float *w,
                         const float *dy, float *dx, float *dw, float *db, float *scratch) {
     check_dims(d);
-    const int M = d->c_out, K = d->c_in * d->kh * d->kw, g = group_size(d);
-    const size_t P = (size_t)ic_conv2d_out_h(d) * ic_conv2d_out_w(d);
-    const size_t xs = (size_t)d->c_in * d->h_in * d->w_in, ys = (size_t)M * P, gP = g * P;
-    const int point = is_pointwise(d);
+    const int M = d->c_out, K = d->c_in * d->kh * d->kw, OH = ic_conv2d_out_h(d), OW = ic_conv2d_out_w(d);
+    const size_t P = (size_t)OH * OW, xs = (size_t)d->c_in * d->h_in * d->w_in, ys = (size_t)M * P;
+    const int point = is_pointwise(d), par = loops_parallel();
+    const tiling t = plan(d);
     IC_ASSERT(point || scratch != NULL);
-    float *col = scratch, *stage = point ? NULL : scratch + (size_t)K * gP;
+    float *stage = point ? NULL : scratch + (size_t)K * t.cols;
 
     if (db) {
         /* db[m] += sum over images and pixels of dy; images in order for a
          * result that does not depend on the thread count. */
-        #pragma omp parallel for schedule(static)
+        #pragma omp parallel for schedule(static) if(par)
         for (int m = 0; m < M; m++) {
             double s = 0;
             for (int i = 0; i < d->n; i++) {
@@ -223,43 +270,48 @@ void ic_conv2d_backward(const ic_conv2d_dims *d, const float *x, const float *w,
     }
     if (!dw && !dx) return;
 
-    for (int n0 = 0; n0 < d->n; n0 += g) {
-        int gi = d->n - n0 < g ? d->n - n0 : g;
-        int ncol = (int)((size_t)gi * P);
-        const float *dyg = dy + (size_t)n0 * ys;         /* (M, P) when g == 1 */
-        int lddy = (int)P;
-        if (g > 1) {
-            /* dy[n0+i][m][p] -> stage[m][i*P + p] */
-            #pragma omp parallel for collapse(2) schedule(static)
-            for (int i = 0; i < gi; i++)
-                for (int m = 0; m < M; m++)
-                    memcpy(stage + (size_t)m * gP + (size_t)i * P,
-                           dy + (size_t)(n0 + i) * ys + (size_t)m * P, sizeof(float) * P);
-            dyg = stage;
-            lddy = (int)gP;
-        }
+    for (int n0 = 0; n0 < d->n; n0 += t.g) {
+        const int gi = d->n - n0 < t.g ? d->n - n0 : t.g;
         const float *xi = x + (size_t)n0 * xs;
-        if (point) {
-            /* x_i is the column matrix and dx_i the dcol matrix. */
-            if (dw)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, K, ncol,
-                            1.0f, dyg, lddy, xi, (int)P, 1.0f, dw, K);
-            if (dx)
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, ncol, M,
-                            1.0f, w, K, dyg, lddy, 1.0f, dx + (size_t)n0 * xs, (int)P);
-            continue;
-        }
-        if (dw) {
-            im2col(d, xi, gi, col, gP);
-            /* dW (M,K) += dy_g (M, gi*P) . col^T */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, K, ncol,
-                        1.0f, dyg, lddy, col, (int)gP, 1.0f, dw, K);
-        }
-        if (dx) {
-            /* dcol (K, gi*P) = W^T (K,M) . dy_g, then scattered into dx. */
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, ncol, M,
-                        1.0f, w, K, dyg, lddy, 0.0f, col, (int)gP);
-            col2im_add(d, col, gP, gi, dx + (size_t)n0 * xs);
+        float *dxi = dx ? dx + (size_t)n0 * xs : NULL;
+        for (int r0 = 0; r0 < OH; r0 += t.rows) {
+            const int r1 = r0 + t.rows < OH ? r0 + t.rows : OH;
+            const size_t nc = (size_t)gi * (r1 - r0) * OW;
+            /* dy of this tile as an (M, nc) matrix */
+            const float *dyt = dy + (size_t)n0 * ys + (size_t)r0 * OW;
+            size_t lddy = P;
+            if (t.g > 1) {
+                /* dy[n0+i][m][p] -> stage[m][i*P + p] */
+                #pragma omp parallel for collapse(2) schedule(static) if(par)
+                for (int i = 0; i < gi; i++)
+                    for (int m = 0; m < M; m++)
+                        memcpy(stage + (size_t)m * nc + (size_t)i * P,
+                               dy + (size_t)(n0 + i) * ys + (size_t)m * P, sizeof(float) * P);
+                dyt = stage;
+                lddy = nc;
+            }
+            if (point) {
+                /* x_i's rows are the column matrix and dx_i's the dcol matrix. */
+                if (dw)
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, K, (int)nc, 1.0f,
+                                dyt, (int)lddy, xi + (size_t)r0 * OW, (int)P, 1.0f, dw, K);
+                if (dxi)
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, (int)nc, M, 1.0f,
+                                w, K, dyt, (int)lddy, 1.0f, dxi + (size_t)r0 * OW, (int)P);
+                continue;
+            }
+            if (dw) {
+                /* dW (M,K) += dy_t (M,nc) . col^T */
+                im2col(d, xi, gi, r0, r1, scratch, nc, par);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, K, (int)nc, 1.0f,
+                            dyt, (int)lddy, scratch, (int)nc, 1.0f, dw, K);
+            }
+            if (dxi) {
+                /* dcol (K,nc) = W^T (K,M) . dy_t, then scattered into dx */
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, (int)nc, M, 1.0f,
+                            w, K, dyt, (int)lddy, 0.0f, scratch, (int)nc);
+                col2im_add(d, scratch, nc, gi, r0, r1, dxi, par);
+            }
         }
     }
 }
