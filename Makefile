@@ -12,7 +12,7 @@ SANITIZE ?= 0
 DEB_PACKAGES = build-essential pkg-config libopenblas-dev libsndfile1-dev libcjson-dev \
                zlib1g-dev check libsamplerate0-dev libavformat-dev libavcodec-dev \
                libswresample-dev libavutil-dev libpng-dev libfluidsynth-dev \
-               fluid-soundfont-gm timgm6mb-soundfont musescore-general-soundfont
+               fluid-soundfont-gm timgm6mb-soundfont musescore-general-soundfont espeak-ng
 
 ifeq ($(SANITIZE),1)
   BUILD    := build-san
@@ -106,7 +106,7 @@ demo: deps-check $(PROGS) $(BUILD)/tests/test_net
 
 # Render the standard NSynth-format dataset into datasets/out/nsynth-gm (resumable).
 dataset: deps-check $(PROGS)
-	./datasets/make_dataset.sh
+	ICSYNTH=$(BIN)/icsynth ./datasets/make_dataset.sh
 
 clean:
 	rm -rf build build-san bin

@@ -29,6 +29,7 @@ static void on_signal(int sig) { (void)sig; g_stop = 1; }
 typedef struct {
     const char *data, *out, *resume, *cache, *speech, *model_kind;
     int epochs, batch, threads, width, mels, n_fft, neg_per_batch, quiet, augment;
+    size_t valid_max;  /* clips of the validation subsample evaluated each epoch */
     long stop_after;   /* testing: behave as if interrupted after this many steps */
     size_t balance;
     float lr, weight_decay, smoothing, w_pitch, w_activity, dropout;
@@ -54,6 +55,8 @@ static void usage(FILE *f) {
 "  --lr X             peak AdamW learning rate, cosine schedule (default 0.002)\n"
 "  --weight-decay X   AdamW decay on conv/dense weights (default 0.05)\n"
 "  --balance N        cap each family at N training clips (default 0: all)\n"
+"  --valid-max N      validate each epoch on a fixed seeded subsample of N clips\n"
+"                     (default 4000; 0: the whole split)\n"
 "  --seed N           seed of every random choice (default 1)\n"
 "  --resume CKPT      continue an interrupted run from its checkpoint\n"
 "  --threads N        worker threads (default: all cores)\n"
@@ -83,13 +86,13 @@ static int parse_args(int argc, char **argv, options *o) {
     o->model_kind = "cnn";
     o->epochs = 20; o->batch = 32; o->threads = 0; o->width = 16; o->mels = 128; o->n_fft = 2048;
     o->lr = 0.002f; o->weight_decay = 0.05f; o->smoothing = 0.1f; o->w_pitch = 0.5f;
-    o->w_activity = 0.5f; o->dropout = 0.3f; o->seed = 1; o->augment = 1;
+    o->w_activity = 0.5f; o->dropout = 0.3f; o->seed = 1; o->augment = 1; o->valid_max = 4000;
     static const struct option opts[] = {
         {"data", 1, 0, 'd'}, {"out", 1, 0, 'o'}, {"model", 1, 0, 'm'}, {"epochs", 1, 0, 'e'},
         {"batch", 1, 0, 'b'}, {"lr", 1, 0, 'l'}, {"balance", 1, 0, 'B'}, {"seed", 1, 0, 's'},
         {"resume", 1, 0, 'r'}, {"threads", 1, 0, 't'}, {"width", 1, 0, 'w'}, {"mels", 1, 0, 'M'},
         {"weight-decay", 1, 0, 'W'}, {"cache", 1, 0, 'c'}, {"speech", 1, 0, 'S'},
-        {"no-augment", 0, 0, 'A'}, {"stop-after", 1, 0, 'X'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"no-augment", 0, 0, 'A'}, {"stop-after", 1, 0, 'X'}, {"valid-max", 1, 0, 'V'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     double v;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -112,6 +115,7 @@ static int parse_args(int argc, char **argv, options *o) {
         case 't': if (parse_num(optarg, 0, 1024, &v)) goto bad; o->threads = (int)v; break;
         case 'w': if (parse_num(optarg, 1, 512, &v)) goto bad; o->width = (int)v; break;
         case 'M': if (parse_num(optarg, 8, 512, &v)) goto bad; o->mels = (int)v; break;
+        case 'V': if (parse_num(optarg, 0, 1e9, &v)) goto bad; o->valid_max = (size_t)v; break;
         case 'X': if (parse_num(optarg, 1, 1e12, &v)) goto bad; o->stop_after = (long)v; break;
         default: usage(stderr); return -1;
         }
@@ -202,7 +206,7 @@ static ic_status norm_stats(ic_model *m, const ic_trainsplit *tr, uint64_t seed,
     if (!fs) { free(idx); return err->code; }
     float *f = ic_xmalloc((size_t)m->n_features * m->n_frames * sizeof(float));
     for (size_t i = 0; i < n; i++) {
-        ic_featcache_get(tr->cache, idx[i], f);
+        ic_featcache_get(tr->cache, tr->clip[idx[i]], f);
         ic_featstats_add(fs, f, (size_t)m->n_frames);
     }
     ic_status st = ic_featstats_finalize(fs, 1e-2f, m->norm_mean, m->norm_std, err);
@@ -357,6 +361,12 @@ int main(int argc, char **argv) {
     if (!tr) goto fail;
     va = ic_trainsplit_open(o.data, "valid", m, cache_dir, 0, o.seed, o.quiet, &err);
     if (!va) goto fail;
+    if (o.valid_max && va->n > o.valid_max) {
+        /* a fixed subsample keeps per-epoch validation short; same for every family's share */
+        ic_rng r;
+        ic_rng_seed(&r, o.seed ^ 0xa11dULL);
+        ic_trainsplit_subsample(va, o.valid_max, &r);
+    }
     if (norm_stats(m, tr, o.seed, &err)) goto fail;
     neg_tr = ic_negbank_new(m, 600, 60, 300, speech_dir, o.seed * 7919 + 1, o.quiet, &err);
     if (!neg_tr) goto fail;

@@ -19,6 +19,7 @@ typedef struct {
     int *family;   /* family id per clip */
     int *pitch;    /* pitch class (MIDI - pitch_base) or -1: phrases, out of range */
     int *phrase;   /* 1 when the clip is a phrase */
+    size_t *clip;  /* index into the split and its feature cache */
     size_t n;
 } ic_trainsplit;
 
@@ -29,6 +30,8 @@ ic_trainsplit *ic_trainsplit_open(const char *data_dir, const char *name, const 
                                   const char *cache_dir, size_t balance, uint64_t seed, int quiet,
                                   ic_error *err);
 void ic_trainsplit_free(ic_trainsplit *s);
+/* Keeps a uniformly random subset of n clips (in their original order). */
+void ic_trainsplit_subsample(ic_trainsplit *s, size_t n, ic_rng *r);
 
 typedef struct {
     int n;              /* windows */

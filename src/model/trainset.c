@@ -54,11 +54,13 @@ ic_trainsplit *ic_trainsplit_open(const char *data_dir, const char *name, const 
     s->family = ic_xmalloc(s->n * sizeof(int));
     s->pitch = ic_xmalloc(s->n * sizeof(int));
     s->phrase = ic_xmalloc(s->n * sizeof(int));
+    s->clip = ic_xmalloc(s->n * sizeof(size_t));
     int n_pitch = m->head_pitch >= 0 ? m->net->heads[m->head_pitch].classes : 0;
     for (size_t i = 0; i < s->n; i++) {
         const ic_nsynth_example *e = &s->split->ex[i];
         s->family[i] = e->family;
         s->phrase[i] = e->n_notes > 0;
+        s->clip[i] = i;
         int p = e->pitch - m->pitch_base;
         s->pitch[i] = !s->phrase[i] && p >= 0 && p < n_pitch ? p : -1;
     }
@@ -72,7 +74,30 @@ void ic_trainsplit_free(ic_trainsplit *s) {
     free(s->family);
     free(s->pitch);
     free(s->phrase);
+    free(s->clip);
     free(s);
+}
+
+void ic_trainsplit_subsample(ic_trainsplit *s, size_t n, ic_rng *r) {
+    if (n >= s->n) return;
+    size_t *idx = ic_xmalloc(s->n * sizeof(size_t));
+    for (size_t i = 0; i < s->n; i++) idx[i] = i;
+    ic_rng_shuffle(r, idx, s->n);
+    char *keep = ic_xcalloc(s->n, 1);
+    for (size_t i = 0; i < n; i++) keep[idx[i]] = 1;
+    /* the cache stays indexed by split position: remap through a clip index */
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (!keep[i]) continue;
+        s->clip[k] = s->clip[i];
+        s->family[k] = s->family[i];
+        s->pitch[k] = s->pitch[i];
+        s->phrase[k] = s->phrase[i];
+        k++;
+    }
+    s->n = k;
+    free(keep);
+    free(idx);
 }
 
 static uint64_t mix64(uint64_t a, uint64_t b) {
@@ -199,7 +224,7 @@ void ic_batcher_fill(const ic_batcher *bt, int epoch, size_t pos, const size_t *
                 /* a quarter: a real clip faded far below audibility (a release tail) */
                 if (ic_rng_below(&r, 4) == 0 || !bt->neg || bt->neg->n == 0) {
                     size_t c = (size_t)ic_rng_below(&r, bt->data->n);
-                    ic_featcache_get(bt->data->cache, c, xi);
+                    ic_featcache_get(bt->data->cache, bt->data->clip[c], xi);
                     if (bt->aug) ic_augment_gain(bt->aug, xi, -55.0f - 30.0f * ic_rng_uniform(&r));
                 } else {
                     int k = (int)ic_rng_below(&r, (uint64_t)bt->neg->n);
@@ -208,7 +233,7 @@ void ic_batcher_fill(const ic_batcher *bt, int epoch, size_t pos, const size_t *
                 }
             } else {
                 size_t c = order[pos + (size_t)(i - bt->neg_per_batch)];
-                ic_featcache_get(bt->data->cache, c, xi);
+                ic_featcache_get(bt->data->cache, bt->data->clip[c], xi);
                 y_family[i] = bt->data->family[c];
                 y_pitch[i] = bt->data->pitch[c];
                 y_activity[i] = 1;
