@@ -108,6 +108,10 @@ demo: deps-check $(PROGS) $(BUILD)/tests/test_net
 dataset: deps-check $(PROGS)
 	ICSYNTH=$(BIN)/icsynth ./datasets/make_dataset.sh
 
+# Reproduce the shipped model end to end: render, cache, train, evaluate.
+model: deps-check $(PROGS)
+	BIN=$(BIN) ./train/make_model.sh
+
 clean:
 	rm -rf build build-san bin
 
