@@ -5,6 +5,8 @@
  * (IC_BIN, default "bin") and the Debian soundfonts make deps installs. */
 #include "testutil.h"
 #include <cjson/cJSON.h>
+#include <sndfile.h>
+#include "ic/noise.h"
 #include <stdarg.h>
 #include <sys/wait.h>
 
@@ -95,6 +97,99 @@ START_TEST(test_bad_usage_and_input) {
 }
 END_TEST
 
+/* ---- a trained tiny model through icinfer: family, pitch, and "not playing" ---- */
+static char tmp2[64];
+static void setup_e2e(void) {
+    snprintf(tmp2, sizeof tmp2, "/tmp/ic_test_e2e_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmp2));
+    /* keyboard and flute, every 12th key, three velocities */
+    ck_assert_int_eq(run("%s/icsynth --soundfont /usr/share/sounds/sf2/TimGM6mb.sf2 --out %s/d --split train "
+                         "--programs 0,73 --velocities 75,100,127 --pitch-step 12 --jobs 2 2>/dev/null", bin(), tmp2), 0);
+    ck_assert_int_eq(run("%s/icsynth --soundfont /usr/share/sounds/sf3/MuseScore_General.sf3 --out %s/d "
+                         "--split valid:1,test:1 --programs 0,73 --velocities 100 --pitch-step 12 --jobs 2 2>/dev/null",
+                         bin(), tmp2), 0);
+    ck_assert_int_eq(run("%s/ictrain --data %s/d --out %s/m.icw --epochs 25 --batch 16 --neg-per-batch 8 --width 8 "
+                         "--mels 32 --no-augment --quiet --threads 2 > /dev/null 2>&1", bin(), tmp2, tmp2), 0);
+}
+static void teardown_e2e(void) { ck_assert_int_eq(run("rm -rf %s", tmp2), 0); }
+
+/* Runs icinfer --json on one file and returns the first window (caller frees root). */
+static const cJSON *first_window(const char *file, cJSON **root) {
+    char out[128];
+    snprintf(out, sizeof out, "%s/out.json", tmp2);
+    ck_assert_int_eq(run("%s/icinfer --weights %s/m.icw --json %s > %s", bin(), tmp2, file, out), 0);
+    char *txt = slurp(out);
+    ck_assert_ptr_nonnull(txt);
+    *root = cJSON_Parse(txt);
+    free(txt);
+    ck_assert_ptr_nonnull(*root);
+    const cJSON *w = cJSON_GetArrayItem(cJSON_GetObjectItem(*root, "windows"), 0);
+    ck_assert_ptr_nonnull(w);
+    return w;
+}
+
+/* 4 s of noise at rms_db dBFS (-1000: digital silence), 16 kHz 16-bit. */
+static void write_wav(const char *path, ic_noise_color color, float rms_db) {
+    enum { N = 64000 };
+    static float x[N];
+    ic_rng r;
+    ic_rng_seed(&r, 5);
+    ic_noise_fill(x, N, color, rms_db, &r);
+    SF_INFO info = {.samplerate = 16000, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+    SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
+    ck_assert_ptr_nonnull(sf);
+    ck_assert_int_eq(sf_writef_float(sf, x, N), N);
+    ck_assert_int_eq(sf_close(sf), 0);
+}
+
+static void expect_note(const char *file, const char *family, int midi) {
+    cJSON *root;
+    const cJSON *w = first_window(file, &root);
+    ck_assert_msg(cJSON_IsTrue(cJSON_GetObjectItem(w, "playing")), "%s: not playing", file);
+    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(w, "family")), family);
+    const cJSON *p = cJSON_GetObjectItem(w, "pitch");
+    ck_assert_int_eq((int)cJSON_GetNumberValue(cJSON_GetObjectItem(p, "midi")), midi);
+    cJSON_Delete(root);
+}
+
+static void expect_silent(const char *file) {
+    cJSON *root;
+    const cJSON *w = first_window(file, &root);
+    ck_assert_msg(cJSON_IsFalse(cJSON_GetObjectItem(w, "playing")), "%s: said playing", file);
+    ck_assert_msg(cJSON_IsNull(cJSON_GetObjectItem(w, "family")), "%s: family on a silent window", file);
+    cJSON_Delete(root);
+}
+
+START_TEST(test_icinfer_with_trained_model) {
+    char f[256];
+    /* training clips: the model must have learnt them, pitch included */
+    snprintf(f, sizeof f, "%s/d/nsynth-train/audio/keyboard_acoustic_timgm6mb_000-081-100.wav", tmp2);
+    expect_note(f, "keyboard", 81);
+    snprintf(f, sizeof f, "%s/d/nsynth-train/audio/flute_acoustic_timgm6mb_073-080-100.wav", tmp2);
+    expect_note(f, "flute", 80);
+    /* an unseen instrument (MuseScore piano): the family */
+    ck_assert_int_eq(run("ls %s/d/nsynth-*/audio/keyboard_acoustic_musescore_000-081-100.wav > %s/k.txt", tmp2, tmp2), 0);
+    snprintf(f, sizeof f, "%s/k.txt", tmp2);
+    char *k = slurp(f);
+    k[strcspn(k, "\n")] = 0;
+    cJSON *root;
+    const cJSON *w = first_window(k, &root);
+    ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(w, "family")), "keyboard");
+    cJSON_Delete(root);
+    free(k);
+    /* silence and noise: nothing is playing */
+    snprintf(f, sizeof f, "%s/silence.wav", tmp2);
+    write_wav(f, IC_NOISE_WHITE, -1000.0f);
+    expect_silent(f);
+    snprintf(f, sizeof f, "%s/white.wav", tmp2);
+    write_wav(f, IC_NOISE_WHITE, -35.0f);
+    expect_silent(f);
+    snprintf(f, sizeof f, "%s/pink.wav", tmp2);
+    write_wav(f, IC_NOISE_PINK, -25.0f);
+    expect_silent(f);
+}
+END_TEST
+
 static Suite *ictrain_suite(void) {
     Suite *s = suite_create("ictrain");
     TCase *tc = tcase_create("ictrain");
@@ -104,6 +199,11 @@ static Suite *ictrain_suite(void) {
     tcase_add_test(tc, test_resume_is_byte_identical);
     tcase_add_test(tc, test_bad_usage_and_input);
     suite_add_tcase(s, tc);
+    TCase *e2e = tcase_create("trained model through icinfer");
+    tcase_add_unchecked_fixture(e2e, setup_e2e, teardown_e2e);
+    tcase_set_timeout(e2e, 900);
+    tcase_add_test(e2e, test_icinfer_with_trained_model);
+    suite_add_tcase(s, e2e);
     return s;
 }
 IC_TEST_MAIN(ictrain_suite)

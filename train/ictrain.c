@@ -1,6 +1,6 @@
 /* ictrain: trains the spectrogram CNN (instrument family, pitch and activity
  * heads) on an NSynth-format dataset, validating every epoch, keeping the best
- * model by validation family accuracy, checkpointing every epoch (and on
+ * model by mean validation accuracy of its heads, checkpointing every epoch (and on
  * Ctrl-C) so an interrupted run resumes exactly, and ending with a report on
  * the test split.  The training recipe lives here; the pieces it uses are in
  * src/model (network, augmentation, batches) and src/io (data, cache). */
@@ -43,7 +43,8 @@ static void usage(FILE *f) {
 "Trains the instrument classifier on an NSynth-format dataset (DIR/nsynth-train,\n"
 "nsynth-valid, nsynth-test as folders or .jsonwav.tar.gz archives): a CNN on log-mel\n"
 "spectrograms with three heads (instrument family, pitch, activity).  Validates after\n"
-"every epoch, keeps the best model by validation family accuracy in FILE.icw, writes a\n"
+"every epoch, keeps the best model (mean validation accuracy of the three heads) in\n"
+"FILE.icw, writes a\n"
 "checkpoint FILE.icw.ckpt every epoch and on Ctrl-C, and ends with a test-split report\n"
 "(progress and per-epoch lines on stderr; the final report as JSON on stdout).\n"
 "\n"
@@ -55,6 +56,7 @@ static void usage(FILE *f) {
 "  --lr X             peak AdamW learning rate, cosine schedule (default 0.002)\n"
 "  --weight-decay X   AdamW decay on conv/dense weights (default 0.05)\n"
 "  --balance N        cap each family at N training clips (default 0: all)\n"
+"  --neg-per-batch N  non-playing windows added to each batch (default batch/8)\n"
 "  --valid-max N      validate each epoch on a fixed seeded subsample of N clips\n"
 "                     (default 4000; 0: the whole split)\n"
 "  --seed N           seed of every random choice (default 1)\n"
@@ -92,7 +94,7 @@ static int parse_args(int argc, char **argv, options *o) {
         {"batch", 1, 0, 'b'}, {"lr", 1, 0, 'l'}, {"balance", 1, 0, 'B'}, {"seed", 1, 0, 's'},
         {"resume", 1, 0, 'r'}, {"threads", 1, 0, 't'}, {"width", 1, 0, 'w'}, {"mels", 1, 0, 'M'},
         {"weight-decay", 1, 0, 'W'}, {"cache", 1, 0, 'c'}, {"speech", 1, 0, 'S'},
-        {"no-augment", 0, 0, 'A'}, {"stop-after", 1, 0, 'X'}, {"valid-max", 1, 0, 'V'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"no-augment", 0, 0, 'A'}, {"stop-after", 1, 0, 'X'}, {"valid-max", 1, 0, 'V'}, {"neg-per-batch", 1, 0, 'N'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     double v;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -115,6 +117,7 @@ static int parse_args(int argc, char **argv, options *o) {
         case 't': if (parse_num(optarg, 0, 1024, &v)) goto bad; o->threads = (int)v; break;
         case 'w': if (parse_num(optarg, 1, 512, &v)) goto bad; o->width = (int)v; break;
         case 'M': if (parse_num(optarg, 8, 512, &v)) goto bad; o->mels = (int)v; break;
+        case 'N': if (parse_num(optarg, 1, 4096, &v)) goto bad; o->neg_per_batch = (int)v; break;
         case 'V': if (parse_num(optarg, 0, 1e9, &v)) goto bad; o->valid_max = (size_t)v; break;
         case 'X': if (parse_num(optarg, 1, 1e12, &v)) goto bad; o->stop_after = (long)v; break;
         default: usage(stderr); return -1;
@@ -130,7 +133,7 @@ static int parse_args(int argc, char **argv, options *o) {
         fprintf(stderr, "ictrain: --model %s: only 'cnn' is implemented so far\n", o->model_kind);
         return -1;
     }
-    o->neg_per_batch = o->batch / 8 > 0 ? o->batch / 8 : 1;
+    if (!o->neg_per_batch) o->neg_per_batch = o->batch / 8 > 0 ? o->batch / 8 : 1;
     return 0;
 }
 
@@ -220,6 +223,12 @@ typedef struct {
     double family, pitch, chroma, false_alarm, miss;
     size_t n, n_pitch, n_neg;
 } eval_result;
+
+/* The model kept is the one with the best mean of the heads' validation
+ * accuracies: family, pitch, and activity (balanced: 1 - mean of the two error rates). */
+static double score(const eval_result *r) {
+    return (r->family + r->pitch + (1.0 - 0.5 * (r->false_alarm + r->miss))) / 3.0;
+}
 
 static int argmax(const float *v, int k) {
     int b = 0;
@@ -372,7 +381,7 @@ int main(int argc, char **argv) {
     if (!neg_tr) goto fail;
     neg_va = ic_negbank_new(m, 300, 30, 150, speech_dir, o.seed * 7919 + 2, o.quiet, &err);
     if (!neg_va) goto fail;
-    if (o.augment && !(aug = ic_augment_new(&m->fp, m->n_frames, &err))) goto fail;
+    if (!(aug = ic_augment_new(&m->fp, m->n_frames, &err))) goto fail;
 
     int B = o.batch + o.neg_per_batch;
     if (ic_net_reserve(m->net, B, &err)) goto fail;
@@ -392,7 +401,7 @@ int main(int argc, char **argv) {
     }
     long steps_per_epoch = (long)(tr->n / (size_t)o.batch);
     ic_lr_schedule sched = {IC_SCHED_COSINE, o.lr, steps_per_epoch / 2 + 1, steps_per_epoch * o.epochs, o.lr * 0.01f, 0, 0};
-    ic_batcher bt = {.model = m, .aug = aug, .data = tr, .neg = neg_tr, .neg_per_batch = o.neg_per_batch, .seed = o.seed};
+    ic_batcher bt = {.model = m, .aug = aug, .augment = o.augment, .data = tr, .neg = neg_tr, .neg_per_batch = o.neg_per_batch, .seed = o.seed};
     ic_augment_defaults(&bt.aug_cfg);
 
     size_t cell = (size_t)m->n_features * m->n_frames;
@@ -464,8 +473,8 @@ int main(int argc, char **argv) {
                 seen ? 100.0 * (double)correct / (double)seen : 0.0, (double)seen / secs, secs);
         print_eval("valid", &v);
         cJSON *meta = training_meta(&o, &st, &v, st.epoch + 1);
-        if (v.family > st.best_metric) {
-            st.best_metric = (float)v.family;
+        if (score(&v) > st.best_metric) {
+            st.best_metric = (float)score(&v);
             st.best_epoch = st.epoch;
             if (ic_model_save(m, o.out, meta, &err)) { cJSON_Delete(meta); goto fail; }
             fprintf(stderr, "  best so far: saved %s\n", o.out);
@@ -489,12 +498,12 @@ int main(int argc, char **argv) {
             if (neg_te) {
                 eval_result r;
                 evaluate(best, te, neg_te, B, "testing", o.quiet, &r);
-                fprintf(stderr, "best epoch %d (valid family %.2f%%)\n", st.best_epoch + 1, 100 * st.best_metric);
+                fprintf(stderr, "best epoch %d (valid score %.4f)\n", st.best_epoch + 1, st.best_metric);
                 print_eval("test", &r);
                 cJSON *rep = cJSON_CreateObject();
                 cJSON_AddStringToObject(rep, "model", o.out);
                 cJSON_AddNumberToObject(rep, "best_epoch", st.best_epoch + 1);
-                cJSON_AddNumberToObject(rep, "valid_family_accuracy", st.best_metric);
+                cJSON_AddNumberToObject(rep, "valid_score", st.best_metric);
                 cJSON_AddItemToObject(rep, "test", eval_json(&r));
                 char *txt = cJSON_Print(rep);
                 printf("%s\n", txt);

@@ -49,7 +49,8 @@ void ic_negbank_free(ic_negbank *b);
 
 typedef struct {
     const ic_model *model;
-    const ic_augment *aug;          /* NULL: no augmentation (evaluation) */
+    const ic_augment *aug;          /* power-domain helper (fading tails; augmentation) */
+    int augment;                    /* 1: random augmentation and masks (training) */
     ic_augment_config aug_cfg;
     const ic_trainsplit *data;
     const ic_negbank *neg;

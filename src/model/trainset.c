@@ -225,11 +225,12 @@ void ic_batcher_fill(const ic_batcher *bt, int epoch, size_t pos, const size_t *
                 if (ic_rng_below(&r, 4) == 0 || !bt->neg || bt->neg->n == 0) {
                     size_t c = (size_t)ic_rng_below(&r, bt->data->n);
                     ic_featcache_get(bt->data->cache, bt->data->clip[c], xi);
-                    if (bt->aug) ic_augment_gain(bt->aug, xi, -55.0f - 30.0f * ic_rng_uniform(&r));
+                    IC_ASSERT(bt->aug); /* a tail must be faded, or it would be a playing clip labelled silent */
+                    ic_augment_gain(bt->aug, xi, -55.0f - 30.0f * ic_rng_uniform(&r));
                 } else {
                     int k = (int)ic_rng_below(&r, (uint64_t)bt->neg->n);
                     memcpy(xi, bt->neg->feat + (size_t)k * cell, cell * sizeof(float));
-                    if (bt->aug) ic_augment_gain(bt->aug, xi, -6.0f + 12.0f * ic_rng_uniform(&r));
+                    if (bt->augment) ic_augment_gain(bt->aug, xi, -6.0f + 12.0f * ic_rng_uniform(&r));
                 }
             } else {
                 size_t c = order[pos + (size_t)(i - bt->neg_per_batch)];
@@ -237,7 +238,7 @@ void ic_batcher_fill(const ic_batcher *bt, int epoch, size_t pos, const size_t *
                 y_family[i] = bt->data->family[c];
                 y_pitch[i] = bt->data->pitch[c];
                 y_activity[i] = 1;
-                if (bt->aug) {
+                if (bt->augment) {
                     const float *noise = NULL;
                     if (bt->neg && bt->neg->n_noise)
                         noise = bt->neg->noise_power + (size_t)ic_rng_below(&r, (uint64_t)bt->neg->n_noise) * cell;
@@ -245,7 +246,7 @@ void ic_batcher_fill(const ic_batcher *bt, int epoch, size_t pos, const size_t *
                 }
             }
             ic_model_normalise(m, xi);
-            if (bt->aug) ic_augment_masks(bt->aug, &bt->aug_cfg, xi, &r);
+            if (bt->augment) ic_augment_masks(bt->aug, &bt->aug_cfg, xi, &r);
         }
         free(work);
     }
