@@ -7,14 +7,16 @@
 #include <string.h>
 
 void ic_augment_defaults(ic_augment_config *c) {
+    /* Moderate on purpose: a first recipe twice as strong kept the 16-wide CNN's
+     * augmented training accuracy below its clean validation accuracy (underfitting). */
     memset(c, 0, sizeof *c);
-    c->p_gain = 0.8f;   c->gain_db_lo = -18.0f; c->gain_db_hi = 6.0f;
-    c->p_noise = 0.5f;  c->snr_db_lo = 5.0f;    c->snr_db_hi = 40.0f;
-    c->p_eq = 0.6f;     c->eq_db = 9.0f;
-    c->p_reverb = 0.6f; c->rt60_lo = 0.2f;      c->rt60_hi = 1.6f;
-    c->p_shift = 0.5f;  c->shift_lo = -16;      c->shift_hi = 40;
-    c->n_freq_masks = 2; c->freq_mask_max = 8;
-    c->n_time_masks = 2; c->time_mask_max = 12;
+    c->p_gain = 0.5f;   c->gain_db_lo = -12.0f; c->gain_db_hi = 6.0f;
+    c->p_noise = 0.3f;  c->snr_db_lo = 15.0f;   c->snr_db_hi = 40.0f;
+    c->p_eq = 0.3f;     c->eq_db = 6.0f;
+    c->p_reverb = 0.3f; c->rt60_lo = 0.2f;      c->rt60_hi = 1.2f;
+    c->p_shift = 0.3f;  c->shift_lo = -8;       c->shift_hi = 24;
+    c->n_freq_masks = 1; c->freq_mask_max = 8;
+    c->n_time_masks = 1; c->time_mask_max = 10;
 }
 
 ic_augment *ic_augment_new(const ic_frontend_params *fp, int n_frames, ic_error *err) {
