@@ -4,12 +4,12 @@
  * before and after the per-family cap that ictrain --balance applies (same seed, same
  * subset: a fresh ic_rng seeded with --seed, balance drawn first).  It computes no
  * features and writes nothing. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <cjson/cJSON.h>
+#include "ic/cli.h"
 #include "ic/nsynth.h"
 #include "ic/rng.h"
 
@@ -39,29 +39,14 @@ static const char USAGE[] =
 
 #define MAX_SPLITS 3
 
+static const char PROG[] = "icdata";
+
 typedef struct {
     const char *dir;
     int json, check_audio, balance_set;
     unsigned long long balance, seed;
     ic_on_error on_error;
 } options;
-
-static int usage_error(const char *fmt, const char *arg) {
-    fprintf(stderr, "icdata: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n(icdata --help for usage)\n");
-    return 2;
-}
-
-static int parse_u64(const char *s, unsigned long long *out) {
-    char *end;
-    errno = 0;
-    if (!s || *s == '-' || *s == '\0') return -1;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end) return -1;
-    *out = v;
-    return 0;
-}
 
 /* 0 ok, 1 --help printed, 2 usage error (reported). */
 static int parse_args(int argc, char **argv, options *o) {
@@ -72,34 +57,34 @@ static int parse_args(int argc, char **argv, options *o) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(USAGE, stdout);
-            return 1;
-        } else if (!strcmp(a, "--json")) {
+        if (ic_cli_help(a, USAGE)) return 1;
+        if (!strcmp(a, "--json")) {
             o->json = 1;
         } else if (!strcmp(a, "--no-audio-check")) {
             o->check_audio = 0;
         } else if (!strcmp(a, "--balance")) {
-            if (parse_u64(v, &o->balance)) return usage_error("--balance needs a count >= 0, found '%s'", v ? v : "nothing");
+            if (ic_cli_parse_u64(v, &o->balance))
+                return ic_cli_usage_error(PROG, "--balance needs a count >= 0, found '%s'", v ? v : "nothing");
             o->balance_set = 1;
             i++;
         } else if (!strcmp(a, "--seed")) {
-            if (parse_u64(v, &o->seed)) return usage_error("--seed needs an integer >= 0, found '%s'", v ? v : "nothing");
+            if (ic_cli_parse_u64(v, &o->seed))
+                return ic_cli_usage_error(PROG, "--seed needs an integer >= 0, found '%s'", v ? v : "nothing");
             i++;
         } else if (!strcmp(a, "--on-error")) {
             if (v && !strcmp(v, "skip")) o->on_error = IC_ON_ERROR_SKIP;
             else if (v && !strcmp(v, "stop")) o->on_error = IC_ON_ERROR_STOP;
-            else return usage_error("--on-error must be skip or stop, found '%s'", v ? v : "nothing");
+            else return ic_cli_usage_error(PROG, "--on-error must be skip or stop, found '%s'", v ? v : "nothing");
             i++;
         } else if (a[0] == '-' && a[1] != '\0') {
-            return usage_error("unknown option '%s'", a);
+            return ic_cli_usage_error(PROG, "unknown option '%s'", a);
         } else if (o->dir) {
-            return usage_error("one dataset directory expected; '%s' is a second one", a);
+            return ic_cli_usage_error(PROG, "one dataset directory expected; '%s' is a second one", a);
         } else {
             o->dir = a;
         }
     }
-    if (!o->dir) return usage_error("%s", "no dataset directory given");
+    if (!o->dir) return ic_cli_usage_error(PROG, "no dataset directory given");
     return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
+#include "ic/cli.h"
 #include "ic/metrics.h"
 #include "ic/model.h"
 #include "ic/noise.h"
@@ -63,6 +64,8 @@ static const char USAGE[] =
     "\n"
     "Exit status: 0 success, 1 runtime failure, 2 bad usage.\n";
 
+static const char PROG[] = "iceval";
+
 typedef enum { KIND_ALL, KIND_NOTES, KIND_PHRASES } kind_filter;
 
 typedef struct {
@@ -72,32 +75,23 @@ typedef struct {
     unsigned long long room_seed;
 } options;
 
-static int usage_error(const char *fmt, const char *arg) {
-    fprintf(stderr, "iceval: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n(iceval --help for usage)\n");
-    return 2;
-}
-
 /* Returns -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, options *o) {
     memset(o, 0, sizeof *o);
     o->split = "test";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(USAGE, stdout);
-            return 0;
-        } else if (strcmp(a, "--json") == 0) {
+        if (ic_cli_help(a, USAGE)) return 0;
+        if (strcmp(a, "--json") == 0) {
             o->json = 1;
         } else if (strcmp(a, "--quiet") == 0) {
             o->quiet = 1;
         } else if (!strcmp(a, "--weights") || !strcmp(a, "--data") || !strcmp(a, "--split") ||
                    !strcmp(a, "--png") || !strcmp(a, "--kind") || !strcmp(a, "--room") ||
                    !strcmp(a, "--threads")) {
-            if (i + 1 >= argc) return usage_error("%s needs a value", a);
+            if (i + 1 >= argc) return ic_cli_usage_error(PROG, "%s needs a value", a);
             const char *v = argv[++i];
-            if (!*v) return usage_error("%s needs a non-empty value", a);
+            if (!*v) return ic_cli_usage_error(PROG, "%s needs a non-empty value", a);
             if (!strcmp(a, "--weights")) o->weights = v;
             else if (!strcmp(a, "--data")) o->data = v;
             else if (!strcmp(a, "--split")) o->split = v;
@@ -106,26 +100,20 @@ static int parse_args(int argc, char **argv, options *o) {
                 if (!strcmp(v, "all")) o->kind = KIND_ALL;
                 else if (!strcmp(v, "notes")) o->kind = KIND_NOTES;
                 else if (!strcmp(v, "phrases")) o->kind = KIND_PHRASES;
-                else return usage_error("--kind wants notes, phrases or all, got '%s'", v);
+                else return ic_cli_usage_error(PROG, "--kind wants notes, phrases or all, got '%s'", v);
             } else if (!strcmp(a, "--room")) {
-                char *end;
-                errno = 0;
-                o->room_seed = strtoull(v, &end, 10);
-                if (errno || *end || v[0] == '-') return usage_error("--room wants a seed (a number >= 0), got '%s'", v);
+                if (ic_cli_parse_u64(v, &o->room_seed))
+                    return ic_cli_usage_error(PROG, "--room wants a seed (a number >= 0), got '%s'", v);
                 o->room = 1;
-            } else {
-                char *end;
-                errno = 0;
-                long t = strtol(v, &end, 10);
-                if (errno || *end || t < 1 || t > 4096) return usage_error("--threads wants 1..4096, got '%s'", v);
-                o->threads = (int)t;
+            } else if (ic_cli_parse_int(v, 1, 4096, &o->threads)) {   /* --threads */
+                return ic_cli_usage_error(PROG, "--threads wants 1..4096, got '%s'", v);
             }
         } else {
-            return usage_error("unexpected argument '%s'", a);
+            return ic_cli_usage_error(PROG, "unexpected argument '%s'", a);
         }
     }
-    if (!o->weights) return usage_error("%s", "--weights FILE is required");
-    if (!o->data) return usage_error("%s", "--data DIR is required");
+    if (!o->weights) return ic_cli_usage_error(PROG, "--weights FILE is required");
+    if (!o->data) return ic_cli_usage_error(PROG, "--data DIR is required");
     return -1;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "ic/audio.h"
+#include "ic/cli.h"
 #include "ic/frontend.h"
 #include "ic/png.h"
 #include "ic/threads.h"
@@ -37,26 +38,12 @@ static const char USAGE[] =
     "\n"
     "Exit status: 0 success, 1 runtime failure (e.g. unreadable input), 2 bad usage.\n";
 
+static const char PROG[] = "icfeatures";
+
 typedef struct {
     const char *file, *png;
     int json, threads, raw_rate, raw_channels;
 } options;
-
-static int usage_error(const char *fmt, const char *arg) {
-    fprintf(stderr, "icfeatures: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n(icfeatures --help for usage)\n");
-    return 2;
-}
-
-static int parse_int(const char *s, int lo, int hi, int *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) return -1;
-    *out = (int)v;
-    return 0;
-}
 
 /* Returns -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, options *o) {
@@ -65,36 +52,37 @@ static int parse_args(int argc, char **argv, options *o) {
     int channels_given = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(USAGE, stdout);
-            return 0;
-        } else if (strcmp(a, "--json") == 0) {
+        if (ic_cli_help(a, USAGE)) return 0;
+        if (strcmp(a, "--json") == 0) {
             o->json = 1;
         } else if (strcmp(a, "--png") == 0 || strcmp(a, "--threads") == 0 ||
                    strcmp(a, "--raw") == 0 || strcmp(a, "--channels") == 0) {
-            if (i + 1 >= argc) return usage_error("%s needs a value", a);
+            if (i + 1 >= argc) return ic_cli_usage_error(PROG, "%s needs a value", a);
             const char *v = argv[++i];
             if (strcmp(a, "--png") == 0) {
-                if (!*v) return usage_error("%s needs a file name", a);
+                if (!*v) return ic_cli_usage_error(PROG, "%s needs a file name", a);
                 o->png = v;
             } else if (strcmp(a, "--threads") == 0) {
-                if (parse_int(v, 1, 4096, &o->threads)) return usage_error("--threads wants 1..4096, got '%s'", v);
+                if (ic_cli_parse_int(v, 1, 4096, &o->threads))
+                    return ic_cli_usage_error(PROG, "--threads wants 1..4096, got '%s'", v);
             } else if (strcmp(a, "--raw") == 0) {
-                if (parse_int(v, 1, 10000000, &o->raw_rate)) return usage_error("--raw wants a rate in Hz, got '%s'", v);
+                if (ic_cli_parse_int(v, 1, 10000000, &o->raw_rate))
+                    return ic_cli_usage_error(PROG, "--raw wants a rate in Hz (1..10000000), got '%s'", v);
             } else {
-                if (parse_int(v, 1, 1024, &o->raw_channels)) return usage_error("--channels wants 1..1024, got '%s'", v);
+                if (ic_cli_parse_int(v, 1, 1024, &o->raw_channels))
+                    return ic_cli_usage_error(PROG, "--channels wants 1..1024, got '%s'", v);
                 channels_given = 1;
             }
         } else if (a[0] == '-' && a[1] != '\0') {
-            return usage_error("unknown option '%s'", a);
+            return ic_cli_usage_error(PROG, "unknown option '%s'", a);
         } else if (o->file) {
-            return usage_error("one input file only (also got '%s')", a);
+            return ic_cli_usage_error(PROG, "one input file only (also got '%s')", a);
         } else {
             o->file = a;
         }
     }
-    if (!o->file) return usage_error("%s", "no input file (use - for standard input)");
-    if (channels_given && !o->raw_rate) return usage_error("%s", "--channels only applies to --raw input");
+    if (!o->file) return ic_cli_usage_error(PROG, "no input file (use - for standard input)");
+    if (channels_given && !o->raw_rate) return ic_cli_usage_error(PROG, "--channels only applies to --raw input");
     return -1;
 }
 

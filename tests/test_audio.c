@@ -4,11 +4,11 @@
  * Pitch is checked with a Hann-windowed DFT scanned in 0.05 Hz steps, amplitude with a
  * least-squares sine fit; tolerances are stated at each check. */
 #include "testutil.h"
+#include "testutil_io.h"
 #include "ic/audio.h"
 #include "ic/resample.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sndfile.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -19,27 +19,14 @@
 #define F0 440.0
 #define AMP 0.5
 
-static char g_dir[256];   /* the suite's temporary directory */
+static char g_dir[64];   /* the suite's temporary directory */
 
 static void make_tmpdir(void) {
-    snprintf(g_dir, sizeof g_dir, "/tmp/ic_test_audio_XXXXXX");
-    if (!mkdtemp(g_dir)) { perror("mkdtemp"); exit(1); }
+    ic_test_mkdtemp(g_dir, sizeof g_dir, "audio");
     ic_audio_quiet_backends();
 }
-
-static int rm_entry(const char *p, const struct stat *s, int flag, struct FTW *f) {
-    return remove(p);
-}
-
-static void remove_tmpdir(void) { nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
-
-static const char *tmp_path(const char *name) {
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
-    return buf[k];
-}
+static void remove_tmpdir(void) { ic_test_rmtree(g_dir); }
+static const char *tmp_path(const char *name) { return ic_test_path(g_dir, name); }
 
 /* Sine test signal; mode 0: every channel the same, mode 1: channel 1 = -channel 0. */
 static double sine_at(long i, int rate) { return AMP * sin(2.0 * M_PI * F0 * (double)i / rate); }
@@ -73,26 +60,6 @@ static void write_sine(const char *path, int format, int rate, int channels, dou
     free(fb);
     free(sb);
     ck_assert_int_eq(sf_close(sf), 0);
-}
-
-static void write_bytes(const char *path, const void *data, size_t n) {
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    if (n) ck_assert_uint_eq(fwrite(data, 1, n, f), n);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
-static unsigned char *read_bytes(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)len + 1);
-    ck_assert_uint_eq(fread(b, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    *n = (size_t)len;
-    return b;
 }
 
 /* Hann-windowed DFT power of x at f Hz (phasor recurrence, renormalised each step). */
@@ -333,7 +300,7 @@ static void write_raw_s16(const char *path, int rate, int channels, double secon
             b[o] = (unsigned char)(v & 0xff);
             b[o + 1] = (unsigned char)(v >> 8);
         }
-    write_bytes(path, b, nb);
+    ic_test_write_file(path, b, nb);
     free(b);
 }
 
@@ -397,7 +364,7 @@ START_TEST(test_stdin_pipe_wav) {
     const char *p = tmp_path("pipe.wav");
     write_sine(p, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 48000, 2, 0.8, 0);
     size_t nb, nf, ns;
-    unsigned char *bytes = read_bytes(p, &nb);
+    unsigned char *bytes = ic_test_slurp(p, &nb);
     float *xf = load_ok(p, 16000, &nf, NULL);
     pid_t pid = stdin_from_pipe(bytes, nb);
     ic_audio_info in;
@@ -416,7 +383,7 @@ END_TEST
 START_TEST(test_stdin_pipe_m4a) {
     const char *p = FIXTURES "sine440_44k_stereo.m4a";
     size_t nb, nf, ns;
-    unsigned char *bytes = read_bytes(p, &nb);
+    unsigned char *bytes = ic_test_slurp(p, &nb);
     float *xf = load_ok(p, 16000, &nf, NULL);
     pid_t pid = stdin_from_pipe(bytes, nb);
     float *xs = load_ok("-", 16000, &ns, NULL);
@@ -434,7 +401,7 @@ START_TEST(test_stdin_pipe_flac_mp3) {
         const char *p = tmp_path(names[k]);
         write_sine(p, fmts[k], 44100, 1, 1.0, 0);
         size_t nb, ns;
-        unsigned char *bytes = read_bytes(p, &nb);
+        unsigned char *bytes = ic_test_slurp(p, &nb);
         pid_t pid = stdin_from_pipe(bytes, nb);
         float *xs = load_ok("-", 16000, &ns, NULL);
         reap(pid);
@@ -450,7 +417,7 @@ START_TEST(test_stdin_pipe_raw) {
     const char *p = tmp_path("pipe.raw");
     write_raw_s16(p, 8000, 2, 0.5, 0);
     size_t nb, nf;
-    unsigned char *bytes = read_bytes(p, &nb);
+    unsigned char *bytes = ic_test_slurp(p, &nb);
     float *xf = NULL;
     ic_error e;
     ic_audio *a = ic_audio_open_raw(p, 8000, 2, 16000, &e);
@@ -517,7 +484,7 @@ START_TEST(test_bad_missing_dir_empty) {
     expect_fail(missing, missing, IC_ERR_IO, "No such file");
     expect_fail(g_dir, g_dir, IC_ERR_IO, "is a directory");
     const char *empty = tmp_path("empty.wav");
-    write_bytes(empty, "", 0);
+    ic_test_write_file(empty, "", 0);
     expect_fail(empty, empty, IC_ERR_FORMAT, "empty file");
 }
 END_TEST
@@ -541,7 +508,7 @@ END_TEST
 START_TEST(test_bad_text_as_wav) {
     const char *p = tmp_path("notes.wav");
     const char *text = "This is a shopping list, not a recording.\nMilk\nEggs\n";
-    write_bytes(p, text, strlen(text));
+    ic_test_write_file(p, text, strlen(text));
     expect_fail(p, p, IC_ERR_FORMAT, "not a recognised audio file");
 }
 END_TEST
@@ -575,7 +542,7 @@ START_TEST(test_bad_zero_samples) {
     expect_fail(p, p, IC_ERR_FORMAT, "no audio samples");
     /* raw PCM shorter than one frame: refused at open */
     const char *r = tmp_path("short.raw");
-    write_bytes(r, "\x01\x02\x03", 3);
+    ic_test_write_file(r, "\x01\x02\x03", 3);
     ic_error e;
     ck_assert_ptr_null(ic_audio_open_raw(r, 16000, 2, 16000, &e));
     ck_assert_msg(strstr(e.msg, "no audio samples") && strstr(e.msg, r), "%s", e.msg);
@@ -640,7 +607,7 @@ START_TEST(test_bad_unsupported_codec) {
     put32(b + 28, 16000); put16(b + 32, 2); put16(b + 34, 16);
     memcpy(b + 36, "data", 4); put32(b + 40, 800);
     const char *p = tmp_path("odd_codec.wav");
-    write_bytes(p, b, sizeof b);
+    ic_test_write_file(p, b, sizeof b);
     expect_fail(p, p, IC_ERR_UNSUPPORTED, "unsupported audio codec");
 }
 END_TEST

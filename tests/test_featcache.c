@@ -5,48 +5,21 @@
  * failed rebuild leaves the old file intact and no temporary behind; archive and
  * folder splits give identical features. */
 #include "testutil.h"
+#include "testutil_io.h"
 #include "ic/featcache.h"
 #include "ic/frontend.h"
 #include "ic/nsynth.h"
 #include <cjson/cJSON.h>
 #include <dirent.h>
-#include <fcntl.h>
-#include <sndfile.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 static char g_dir[64];
 
-static void remove_tree(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char p[1024];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        struct stat sb;
-        if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) remove_tree(p);
-        else unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
-static void setup(void) {
-    strcpy(g_dir, "/tmp/ic_test_featcache_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(g_dir));
-}
-static void teardown(void) { remove_tree(g_dir); }
-
-static const char *tpath(const char *rel) {
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, rel);
-    return buf[k];
-}
+static void setup(void) { ic_test_mkdtemp(g_dir, sizeof g_dir, "featcache"); }
+static void teardown(void) { ic_test_rmtree(g_dir); }
+static const char *tpath(const char *rel) { return ic_test_path(g_dir, rel); }
 
 /* ---- f16 ----------------------------------------------------------------------- */
 
@@ -157,16 +130,12 @@ END_TEST
 /* ---- datasets ------------------------------------------------------------------ */
 
 static void write_wav(const char *path, int rate, long frames, double freq) {
-    SF_INFO info = {.samplerate = rate, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
-    SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
-    ck_assert_ptr_nonnull(sf);
     short *buf = malloc((size_t)frames * sizeof *buf);
     for (long i = 0; i < frames; i++) {
         double env = exp(-2.0 * (double)i / rate); /* decaying, so frames differ */
         buf[i] = (short)(12000 * env * sin(2 * M_PI * freq * (double)i / rate));
     }
-    ck_assert_int_eq(sf_writef_short(sf, buf, frames), frames);
-    sf_close(sf);
+    ic_test_write_wav16(path, rate, 1, buf, frames);
     free(buf);
 }
 
@@ -196,9 +165,7 @@ static void make_split(const char *dir) {
     }
     char *t = cJSON_Print(root);
     snprintf(p, sizeof p, "%s/examples.json", dir);
-    FILE *f = fopen(p, "w");
-    fputs(t, f);
-    fclose(f);
+    ic_test_write_text(p, t);
     free(t);
     cJSON_Delete(root);
 }
@@ -381,19 +348,6 @@ START_TEST(test_cache_staleness) {
 }
 END_TEST
 
-static char *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)len + 1);
-    ck_assert_uint_eq(fread(b, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    *n = (size_t)len;
-    return b;
-}
-
 START_TEST(test_cache_failed_rebuild_is_atomic) {
     make_split(tpath("nsynth-train"));
     ic_nsynth_split *s = load(tpath("nsynth-train"));
@@ -404,18 +358,16 @@ START_TEST(test_cache_failed_rebuild_is_atomic) {
     snprintf(path, sizeof path, "%s", ic_featcache_path(c));
     ic_featcache_close(c);
     size_t n_before, n_after;
-    char *before = slurp(path, &n_before);
+    char *before = ic_test_slurp(path, &n_before);
     /* the last wav becomes undecodable: the key changes (size), the rebuild fails */
-    FILE *f = fopen(s->ex[N_CLIPS - 1].wav, "wb");
-    fputs("RIFF not really a wav", f);
-    fclose(f);
+    ic_test_write_text(s->ex[N_CLIPS - 1].wav, "RIFF not really a wav");
     ic_featcache_opts o = {.cache_dir = tpath("out/cache"), .quiet = 1};
     ic_error err;
     c = ic_featcache_open(s, fe, &o, &built, &err);
     ck_assert_ptr_null(c);
     ck_assert_int_eq(built, 0);
     ck_assert_msg(strstr(err.msg, s->ex[N_CLIPS - 1].wav) && strstr(err.msg, "not a readable audio file"), "%s", err.msg);
-    char *after = slurp(path, &n_after);
+    char *after = ic_test_slurp(path, &n_after);
     ck_assert_uint_eq(n_before, n_after);
     ck_assert_int_eq(memcmp(before, after, n_before), 0);
     ck_assert_uint_eq(count_files(tpath("out/cache"), ".tmp-"), 0);

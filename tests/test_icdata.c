@@ -3,40 +3,17 @@
  * skip/stop on a bad entry, and the exit codes 0/1/2.  The dataset (folders and an
  * archive) is written here into a mkdtemp directory. */
 #include "testutil.h"
+#include "testutil_io.h"
 #include "ic/nsynth.h"
 #include <cjson/cJSON.h>
-#include <dirent.h>
-#include <sndfile.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 static char g_dir[64];
 
-static void remove_tree(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char p[1024];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        struct stat sb;
-        if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) remove_tree(p);
-        else unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 static void write_wav(const char *path) {
-    SF_INFO info = {.samplerate = 16000, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
-    SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
-    ck_assert_ptr_nonnull(sf);
     short *buf = calloc(64000, sizeof *buf);
     for (int i = 0; i < 64000; i++) buf[i] = (short)(4000 * sin(0.05 * i));
-    ck_assert_int_eq(sf_writef_short(sf, buf, 64000), 64000);
-    sf_close(sf);
+    ic_test_write_wav16(path, 16000, 1, buf, 64000);
     free(buf);
 }
 
@@ -64,52 +41,36 @@ static void make_split(const char *name, const int *fam, const int *src, int n, 
     }
     char *t = cJSON_Print(root);
     snprintf(p, sizeof p, "%s/examples.json", dir);
-    FILE *f = fopen(p, "w");
-    fputs(t, f);
-    fclose(f);
+    ic_test_write_text(p, t);
     free(t);
     cJSON_Delete(root);
 }
 
 /* train: guitar x4 (2 acoustic, 2 electronic), bass x2, vocal x1; valid: 2; test: an archive of 3. */
 static void setup(void) {
-    strcpy(g_dir, "/tmp/ic_test_icdata_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(g_dir));
+    ic_test_mkdtemp(g_dir, sizeof g_dir, "icdata");
     int tf[] = {3, 3, 3, 3, 0, 0, 10}, ts[] = {0, 0, 1, 1, 1, 1, 0};
     make_split("nsynth-train", tf, ts, 7, -1);
     int vf[] = {4, 8}, vs[] = {0, 0};
     make_split("nsynth-valid", vf, vs, 2, -1);
     int ef[] = {9, 9, 2}, es[] = {2, 2, 0};
     make_split("nsynth-test", ef, es, 3, -1);
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "cd %s && tar czf nsynth-test.jsonwav.tar.gz nsynth-test && rm -r nsynth-test", g_dir);
-    ck_assert_int_eq(system(cmd), 0);
+    ic_test_sh_ok("cd %s && tar czf nsynth-test.jsonwav.tar.gz nsynth-test && rm -r nsynth-test", g_dir);
 }
-static void teardown(void) { remove_tree(g_dir); }
+static void teardown(void) { ic_test_rmtree(g_dir); }
 
-static char g_out[65536], g_err[65536];
-
-static void slurp(const char *path, char *buf, size_t cap) {
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
-    buf[n] = 0;
-    if (f) fclose(f);
-}
+static char *g_out, *g_err;   /* what the last icdata() printed */
 
 /* Runs icdata with the shell-quoted argument string; returns its exit status. */
 static int icdata(const char *args) {
-    const char *bin = getenv("IC_BIN");
-    char exe[512], cmd[2048], o[600], e[600];
-    snprintf(exe, sizeof exe, "%s/icdata", bin && *bin ? bin : "bin");
-    ck_assert_msg(access(exe, X_OK) == 0, "%s is not built (run make, or set IC_BIN)", exe);
-    snprintf(o, sizeof o, "%s/stdout.txt", g_dir);
-    snprintf(e, sizeof e, "%s/stderr.txt", g_dir);
-    snprintf(cmd, sizeof cmd, "'%s' %s > '%s' 2> '%s'", exe, args, o, e);
-    int st = system(cmd);
-    ck_assert(WIFEXITED(st));
-    slurp(o, g_out, sizeof g_out);
-    slurp(e, g_err, sizeof g_err);
-    return WEXITSTATUS(st);
+    const char *exe = ic_test_bin("icdata");
+    int st = ic_test_sh("'%s' %s > '%s/stdout.txt' 2> '%s/stderr.txt'", exe, args, g_dir, g_dir);
+    ck_assert(st >= 0);
+    free(g_out);
+    free(g_err);
+    g_out = ic_test_slurp(ic_test_path(g_dir, "stdout.txt"), NULL);
+    g_err = ic_test_slurp(ic_test_path(g_dir, "stderr.txt"), NULL);
+    return st;
 }
 
 START_TEST(test_table) {
@@ -203,10 +164,7 @@ START_TEST(test_single_split_and_errors) {
     ck_assert_msg(strstr(g_err, "no nsynth-train"), "%s", g_err);
     char path[256];
     snprintf(path, sizeof path, "%s/broken.tar.gz", g_dir);
-    FILE *fp = fopen(path, "w");
-    ck_assert_ptr_nonnull(fp);
-    fputs("\x1f\x8b not really gzip", fp);
-    fclose(fp);
+    ic_test_write_text(path, "\x1f\x8b not really gzip");
     snprintf(args, sizeof args, "'%s'", path);
     ck_assert_int_eq(icdata(args), 1);
     ck_assert_msg(strstr(g_err, "broken.tar.gz: "), "%s", g_err);

@@ -6,14 +6,9 @@
  * or never playing.  A random model checks the report's internal consistency:
  * n, the confusion matrix's sum and trace, per-family recall. */
 #include "testutil.h"
+#include "testutil_io.h"
 #include <cjson/cJSON.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <png.h>
-#include <sndfile.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include "ic/metrics.h"
 #include "ic/model.h"
 
@@ -108,9 +103,8 @@ START_TEST(test_pitch_scores) {
 END_TEST
 
 START_TEST(test_confusion_png_unit) {
-    char dir[] = "/tmp/ic_test_metrics_XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char path[64];
+    char dir[64], path[128];
+    ic_test_mkdtemp(dir, sizeof dir, "metrics");
     snprintf(path, sizeof path, "%s/c.png", dir);
     ic_confusion *c = ic_confusion_new(2);
     for (int i = 0; i < 9; i++) ic_confusion_add(c, 0, 0);
@@ -143,9 +137,7 @@ START_TEST(test_confusion_png_unit) {
     ck_assert_int_ne(ic_confusion_png(c, labels, NULL, path, &e), IC_OK);
     ck_assert_ptr_nonnull(strstr(e.msg, path));
     ic_confusion_free(c);
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(ic_test_rmtree(dir), 0);
 }
 END_TEST
 
@@ -154,30 +146,9 @@ END_TEST
 #define RATE 8000
 #define CLIP_RATE 16000
 
-static char g_dir[256];
-static char g_paths[16][512];
-static int g_next_path;
+static char g_dir[64];
 
-static const char *tmp_path(const char *name) {
-    char *b = g_paths[g_next_path];
-    g_next_path = (g_next_path + 1) % 16;
-    snprintf(b, sizeof g_paths[0], "%s/%s", g_dir, name);
-    return b;
-}
-
-static int rm_entry(const char *p, const struct stat *s, int flag, struct FTW *f) { return remove(p); }
-
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = calloc(1, (size_t)n + 1);
-    if (n > 0 && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
-    fclose(f);
-    return b;
-}
+static const char *tmp_path(const char *name) { return ic_test_path(g_dir, name); }
 
 typedef struct { int family, pitch, activity, family_class, pitch_class; float activity_logit; int rigged; } model_spec;
 
@@ -264,25 +235,19 @@ static void write_dataset(void) {
     char split[600], audio[700];
     snprintf(split, sizeof split, "%s/data/nsynth-test", g_dir);
     snprintf(audio, sizeof audio, "%s/audio", split);
-    char cmd[800];
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", audio);
-    ck_assert_int_eq(system(cmd), 0);
+    ic_test_sh_ok("mkdir -p '%s'", audio);
     cJSON *root = cJSON_CreateObject();
     for (int i = 0; i < N_CLIPS; i++) {
         const clip_spec *c = &CLIPS[i];
         char name[128], wav[900];
         snprintf(name, sizeof name, "%s_acoustic_test_%03d-%03d-100", c->family, i, c->pitch);
         snprintf(wav, sizeof wav, "%s/%s.wav", audio, name);
-        SF_INFO in = {.samplerate = CLIP_RATE, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
-        SNDFILE *sf = sf_open(wav, SFM_WRITE, &in);
-        ck_assert_ptr_nonnull(sf);
         double f0 = 440.0 * pow(2.0, (c->pitch - 69) / 12.0);
         float *x = malloc(4 * CLIP_RATE * sizeof *x);
         for (int t = 0; t < 4 * CLIP_RATE; t++)
             x[t] = (float)(0.3 * exp(-t / (double)CLIP_RATE) * sin(2 * M_PI * f0 * (1 + 0.1 * i) * t / CLIP_RATE));
-        ck_assert_int_eq(sf_writef_float(sf, x, 4 * CLIP_RATE), 4 * CLIP_RATE);
+        ic_test_write_wavf(wav, CLIP_RATE, 1, x, 4 * CLIP_RATE);
         free(x);
-        sf_close(sf);
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "note_str", name);
         cJSON_AddNumberToObject(e, "pitch", c->pitch);
@@ -308,16 +273,12 @@ static void write_dataset(void) {
     cJSON_Delete(root);
     char js[700];
     snprintf(js, sizeof js, "%s/examples.json", split);
-    FILE *f = fopen(js, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
+    ic_test_write_text(js, text);
     free(text);
 }
 
 static void setup(void) {
-    snprintf(g_dir, sizeof g_dir, "/tmp/ic_test_iceval_XXXXXX");
-    if (!mkdtemp(g_dir)) { perror("mkdtemp"); exit(1); }
+    ic_test_mkdtemp(g_dir, sizeof g_dir, "iceval");
     write_dataset();
     model_spec rig = {1, 1, 1, 3, 39, 3.0f, 1};
     g_rigged = strdup(tmp_path("rigged.icw"));
@@ -334,45 +295,16 @@ static void setup(void) {
 }
 
 static void teardown(void) {
-    nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    ic_test_rmtree(g_dir);
     free((void *)g_rigged);
     free((void *)g_silent);
     free((void *)g_random);
     free((void *)g_family_only);
 }
 
-typedef struct { int status; char *out, *err; } run_result;
-static void run_free(run_result *r) { free(r->out); free(r->err); }
-
-static run_result run(const char *const *args) {
-    const char *bin = getenv("IC_BIN");
-    char exe[512], outp[600], errp[600];
-    snprintf(exe, sizeof exe, "%s/iceval", bin && *bin ? bin : "bin");
-    ck_assert_msg(access(exe, X_OK) == 0, "%s is not built (run make, or set IC_BIN)", exe);
-    snprintf(outp, sizeof outp, "%s/stdout.txt", g_dir);
-    snprintf(errp, sizeof errp, "%s/stderr.txt", g_dir);
-    const char *argv[40];
-    int k = 0;
-    argv[k++] = exe;
-    for (int i = 0; args[i] && k < 39; i++) argv[k++] = args[i];
-    argv[k] = NULL;
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int in = open("/dev/null", O_RDONLY);
-        int out = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int err = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (in < 0 || out < 0 || err < 0) _exit(127);
-        dup2(in, 0); dup2(out, 1); dup2(err, 2);
-        execv(exe, (char *const *)argv);
-        _exit(127);
-    }
-    int st = 0;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    ck_assert_msg(WIFEXITED(st), "iceval died (signal %d)", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-    run_result r = {WEXITSTATUS(st), slurp(outp), slurp(errp)};
-    ck_assert_ptr_nonnull(r.out);
-    ck_assert_ptr_nonnull(r.err);
+/* Runs iceval with args (NULL-terminated), standard input /dev/null. */
+static ic_test_run_result run(const char *const *args) {
+    ic_test_run_result r = ic_test_run(ic_test_bin("iceval"), args, NULL, g_dir);
     /* a sanitizer build reports through stderr (and may exit 1, like a runtime failure) */
     ck_assert_msg(!strstr(r.err, "Sanitizer") && !strstr(r.err, "runtime error"), "%s", r.err);
     return r;
@@ -386,12 +318,12 @@ static cJSON *eval_json(const char *weights, const char *const *extra) {
     int k = 6;
     for (int i = 0; extra && extra[i] && k < 39; i++) a[k++] = extra[i];
     a[k] = NULL;
-    run_result r = run(a);
+    ic_test_run_result r = run(a);
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
     ck_assert_str_eq(r.err, "");
     cJSON *j = cJSON_Parse(r.out);
     ck_assert_msg(j != NULL, "not JSON: %s", r.out);
-    run_free(&r);
+    ic_test_run_free(&r);
     return j;
 }
 
@@ -518,14 +450,14 @@ END_TEST
 
 START_TEST(test_text_and_png) {
     const char *png = tmp_path("conf.png");
-    run_result r = run((const char *[]){"--quiet", "--weights", g_rigged, "--data", data_dir(), "--png", png, NULL});
+    ic_test_run_result r = run((const char *[]){"--quiet", "--weights", g_rigged, "--data", data_dir(), "--png", png, NULL});
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
     ck_assert_msg(strstr(r.out, "examples         9 (7 notes, 2 phrases)") != NULL, "%s", r.out);
     ck_assert_msg(strstr(r.out, "family accuracy  44.44%") != NULL, "%s", r.out);
     ck_assert_msg(strstr(r.out, "pitch accuracy   50.00%, chroma 83.33% (6 notes") != NULL, "%s", r.out);
     ck_assert_msg(strstr(r.out, "false alarms     100.00% (49 of 49") != NULL, "%s", r.out);
     ck_assert_msg(strstr(r.out, "guitar          0      0      0      4") != NULL, "%s", r.out);
-    run_free(&r);
+    ic_test_run_free(&r);
     png_image pi;
     memset(&pi, 0, sizeof pi);
     pi.version = PNG_IMAGE_VERSION;
@@ -540,7 +472,7 @@ START_TEST(test_text_and_png) {
     cJSON *j = cJSON_Parse(r.out);
     ck_assert_ptr_nonnull(j);
     cJSON_Delete(j);
-    run_free(&r);
+    ic_test_run_free(&r);
 }
 END_TEST
 
@@ -555,30 +487,30 @@ START_TEST(test_failures_and_usage) {
         (const char *[]){"--weights", "x", "--data", NULL},
     };
     for (size_t i = 0; i < sizeof usage / sizeof usage[0]; i++) {
-        run_result r = run(usage[i]);
+        ic_test_run_result r = run(usage[i]);
         ck_assert_msg(r.status == 2, "usage case %zu: exit %d", i, r.status);
         ck_assert_str_eq(r.out, "");
         ck_assert_ptr_nonnull(strstr(r.err, "--help"));
-        run_free(&r);
+        ic_test_run_free(&r);
     }
-    run_result r = run((const char *[]){"--help", NULL});
+    ic_test_run_result r = run((const char *[]){"--help", NULL});
     ck_assert_int_eq(r.status, 0);
     ck_assert_ptr_nonnull(strstr(r.out, "usage: iceval"));
-    run_free(&r);
+    ic_test_run_free(&r);
     /* runtime failures: exit 1 with the culprit named */
     const char *missing = tmp_path("none.icw");
     r = run((const char *[]){"--weights", missing, "--data", data_dir(), NULL});
     ck_assert_int_eq(r.status, 1);
     ck_assert_ptr_nonnull(strstr(r.err, missing));
-    run_free(&r);
+    ic_test_run_free(&r);
     r = run((const char *[]){"--weights", g_rigged, "--data", data_dir(), "--split", "valid", NULL});
     ck_assert_int_eq(r.status, 1);
     ck_assert_msg(strstr(r.err, "no split 'valid'") != NULL, "%s", r.err);
-    run_free(&r);
+    ic_test_run_free(&r);
     r = run((const char *[]){"--weights", g_rigged, "--data", data_dir(), "--png", tmp_path("no/dir/c.png"), NULL});
     ck_assert_int_eq(r.status, 1);
     ck_assert_ptr_nonnull(strstr(r.err, "no/dir/c.png"));
-    run_free(&r);
+    ic_test_run_free(&r);
 }
 END_TEST
 

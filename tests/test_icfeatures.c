@@ -3,93 +3,35 @@
  * orientation, standard input, raw PCM, and the exit codes for bad files and bad usage.
  * Inputs are the m4a fixture and files written here into a mkdtemp directory. */
 #include "testutil.h"
+#include "testutil_io.h"
 #include <cjson/cJSON.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <png.h>
-#include <sndfile.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #define M4A "tests/fixtures/audio/sine440_44k_stereo.m4a"
 
-static char g_dir[256];
+static char g_dir[64];
 
-static void make_tmpdir(void) {
-    snprintf(g_dir, sizeof g_dir, "/tmp/ic_test_icfeatures_XXXXXX");
-    if (!mkdtemp(g_dir)) { perror("mkdtemp"); exit(1); }
-}
-
-static int rm_entry(const char *p, const struct stat *s, int flag, struct FTW *f) { return remove(p); }
-static void remove_tmpdir(void) { nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
-
-static void tmp_path(char *buf, size_t cap, const char *name) { snprintf(buf, cap, "%s/%s", g_dir, name); }
-
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = calloc(1, (size_t)n + 1);
-    if (n > 0 && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
-    fclose(f);
-    return b;
-}
-
-typedef struct { int status; char *out, *err; } run_result;
-
-static void run_free(run_result *r) { free(r->out); free(r->err); }
+static void make_tmpdir(void) { ic_test_mkdtemp(g_dir, sizeof g_dir, "icfeatures"); }
+static void remove_tmpdir(void) { ic_test_rmtree(g_dir); }
+static const char *tmp_path(const char *name) { return ic_test_path(g_dir, name); }
 
 /* Runs icfeatures with args (NULL-terminated); stdin from stdin_path (or /dev/null). */
-static run_result run(const char *stdin_path, const char *const *args) {
-    const char *bin = getenv("IC_BIN");
-    char exe[512], outp[512], errp[512];
-    snprintf(exe, sizeof exe, "%s/icfeatures", bin && *bin ? bin : "bin");
-    ck_assert_msg(access(exe, X_OK) == 0, "%s is not built (run make, or set IC_BIN)", exe);
-    tmp_path(outp, sizeof outp, "stdout.txt");
-    tmp_path(errp, sizeof errp, "stderr.txt");
-    const char *argv[32];
-    int k = 0;
-    argv[k++] = exe;
-    for (int i = 0; args[i] && k < 31; i++) argv[k++] = args[i];
-    argv[k] = NULL;
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int in = open(stdin_path ? stdin_path : "/dev/null", O_RDONLY);
-        int out = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int err = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (in < 0 || out < 0 || err < 0) _exit(127);
-        dup2(in, 0); dup2(out, 1); dup2(err, 2);
-        execv(exe, (char *const *)argv);
-        _exit(127);
-    }
-    int st = 0;
-    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-    ck_assert_msg(WIFEXITED(st), "icfeatures died (signal %d)", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-    run_result r = { WEXITSTATUS(st), slurp(outp), slurp(errp) };
-    ck_assert_ptr_nonnull(r.out);
-    ck_assert_ptr_nonnull(r.err);
-    return r;
+static ic_test_run_result run(const char *stdin_path, const char *const *args) {
+    return ic_test_run(ic_test_bin("icfeatures"), args, stdin_path, g_dir);
 }
 
 static void write_sine_wav(const char *path, int rate, int channels, double seconds) {
-    SF_INFO in = { .samplerate = rate, .channels = channels, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16 };
-    SNDFILE *sf = sf_open(path, SFM_WRITE, &in);
-    ck_assert_ptr_nonnull(sf);
     long n = lrint(seconds * rate);
-    for (long t = 0; t < n; t++) {
-        float v[8];
-        for (int c = 0; c < channels; c++) v[c] = (float)(0.5 * sin(2 * M_PI * 440.0 * t / rate));
-        ck_assert_int_eq(sf_writef_float(sf, v, 1), 1);
-    }
-    sf_close(sf);
+    float *x = malloc((size_t)n * (size_t)channels * sizeof *x);
+    ck_assert_ptr_nonnull(x);
+    for (long t = 0; t < n; t++)
+        for (int c = 0; c < channels; c++) x[t * channels + c] = (float)(0.5 * sin(2 * M_PI * 440.0 * t / rate));
+    ic_test_write_wavf(path, rate, channels, x, n);
+    free(x);
 }
 
 START_TEST(test_text_report) {
-    run_result r = run(NULL, (const char *[]){ M4A, NULL });
+    ic_test_run_result r = run(NULL, (const char *[]){ M4A, NULL });
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
     ck_assert_str_eq(r.err, "");
     ck_assert_ptr_nonnull(strstr(r.out, "44100 Hz, 2 channels"));
@@ -97,12 +39,12 @@ START_TEST(test_text_report) {
     ck_assert_ptr_nonnull(strstr(r.out, "aac"));
     ck_assert_ptr_nonnull(strstr(r.out, "16000 Hz mono, 8000 samples"));
     ck_assert_ptr_nonnull(strstr(r.out, "64 x 16 (n_features x n_frames)"));
-    run_free(&r);
+    ic_test_run_free(&r);
 }
 END_TEST
 
 START_TEST(test_json_report) {
-    run_result r = run(NULL, (const char *[]){ "--json", M4A, NULL });
+    ic_test_run_result r = run(NULL, (const char *[]){ "--json", M4A, NULL });
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
     cJSON *j = cJSON_Parse(r.out);
     ck_assert_msg(j != NULL, "not JSON: %s", r.out);
@@ -122,16 +64,15 @@ START_TEST(test_json_report) {
     ck_assert_ptr_nonnull(fe);
     ck_assert_int_eq(cJSON_GetObjectItem(fe, "n_mels")->valueint, 64);
     cJSON_Delete(j);
-    run_free(&r);
+    ic_test_run_free(&r);
 }
 END_TEST
 
 /* The picture: 64 bands x 4 px tall, 16 frames x 16 px wide; a 440 Hz tone is
  * brightest near the bottom (low frequencies at the bottom). */
 START_TEST(test_png_output) {
-    char png[512];
-    tmp_path(png, sizeof png, "spec.png");
-    run_result r = run(NULL, (const char *[]){ M4A, "--png", png, NULL });
+    const char *png = tmp_path("spec.png");
+    ic_test_run_result r = run(NULL, (const char *[]){ M4A, "--png", png, NULL });
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
     ck_assert_ptr_nonnull(strstr(r.out, png));
     png_image pi;
@@ -153,59 +94,52 @@ START_TEST(test_png_output) {
     /* 440 Hz is mel band ~9 of 64 (Slaney, 0-8 kHz): pixel rows ~216-220 from the top */
     ck_assert_msg(best_y >= 200 && best_y < 240, "brightest row %d, expected the 440 Hz band near the bottom", best_y);
     free(g);
-    run_free(&r);
+    ic_test_run_free(&r);
     /* an unwritable destination: exit 1, message names it, nothing left behind */
-    char bad[600];
-    snprintf(bad, sizeof bad, "%s/no/such/dir/x.png", g_dir);
+    const char *bad = tmp_path("no/such/dir/x.png");
     r = run(NULL, (const char *[]){ M4A, "--png", bad, NULL });
     ck_assert_int_eq(r.status, 1);
     ck_assert_ptr_nonnull(strstr(r.err, bad));
-    run_free(&r);
+    ic_test_run_free(&r);
 }
 END_TEST
 
 START_TEST(test_stdin_and_raw) {
-    char wav[512], raw[512];
-    tmp_path(wav, sizeof wav, "in.wav");
+    const char *wav = tmp_path("in.wav"), *raw = tmp_path("in.raw");
     write_sine_wav(wav, 48000, 2, 1.0);
-    run_result r = run(wav, (const char *[]){ "-", NULL });
+    ic_test_run_result r = run(wav, (const char *[]){ "-", NULL });
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
     ck_assert_ptr_nonnull(strstr(r.out, "48000 Hz, 2 channels"));
     ck_assert_ptr_nonnull(strstr(r.out, "64 x 32"));
-    run_free(&r);
-    tmp_path(raw, sizeof raw, "in.raw");
-    FILE *f = fopen(raw, "wb");
+    ic_test_run_free(&r);
+    unsigned char pcm[2 * 8000];   /* signed 16-bit little-endian */
     for (int t = 0; t < 8000; t++) {
         short v = (short)lrint(16000 * sin(2 * M_PI * 440.0 * t / 8000));
-        unsigned char b[2] = { (unsigned char)(v & 0xff), (unsigned char)((unsigned short)v >> 8) };
-        fwrite(b, 1, 2, f);
+        pcm[2 * t] = (unsigned char)(v & 0xff);
+        pcm[2 * t + 1] = (unsigned char)((unsigned short)v >> 8);
     }
-    fclose(f);
+    ic_test_write_file(raw, pcm, sizeof pcm);
     r = run(raw, (const char *[]){ "--raw", "8000", "-", NULL });
     ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
     ck_assert_ptr_nonnull(strstr(r.out, "raw"));
     ck_assert_ptr_nonnull(strstr(r.out, "8000 Hz, 1 channel"));
-    run_free(&r);
+    ic_test_run_free(&r);
 }
 END_TEST
 
 START_TEST(test_failures_and_usage) {
-    char missing[512], text[512];
-    tmp_path(missing, sizeof missing, "missing.wav");
-    run_result r = run(NULL, (const char *[]){ missing, NULL });
+    const char *missing = tmp_path("missing.wav"), *text = tmp_path("text.wav");
+    ic_test_run_result r = run(NULL, (const char *[]){ missing, NULL });
     ck_assert_int_eq(r.status, 1);
     ck_assert_str_eq(r.out, "");
     ck_assert_ptr_nonnull(strstr(r.err, missing));
-    run_free(&r);
-    tmp_path(text, sizeof text, "text.wav");
-    FILE *f = fopen(text, "w");
-    fputs("not audio at all\n", f);
-    fclose(f);
+    ic_test_run_free(&r);
+    ic_test_write_text(text, "not audio at all\n");
     r = run(NULL, (const char *[]){ "--json", text, NULL });
     ck_assert_int_eq(r.status, 1);
     ck_assert_str_eq(r.out, "");
     ck_assert_ptr_nonnull(strstr(r.err, "not a recognised audio file"));
-    run_free(&r);
+    ic_test_run_free(&r);
     const char *const *usage[] = {
         (const char *[]){ NULL },
         (const char *[]){ "--bogus", M4A, NULL },
@@ -219,12 +153,12 @@ START_TEST(test_failures_and_usage) {
         ck_assert_msg(r.status == 2, "usage case %zu: exit %d", i, r.status);
         ck_assert_str_eq(r.out, "");
         ck_assert_ptr_nonnull(strstr(r.err, "--help"));
-        run_free(&r);
+        ic_test_run_free(&r);
     }
     r = run(NULL, (const char *[]){ "--help", NULL });
     ck_assert_int_eq(r.status, 0);
     ck_assert_ptr_nonnull(strstr(r.out, "usage: icfeatures"));
-    run_free(&r);
+    ic_test_run_free(&r);
 }
 END_TEST
 

@@ -4,59 +4,39 @@
  * usage / missing data must fail cleanly.  Needs bin/icsynth and bin/ictrain
  * (IC_BIN, default "bin") and the Debian soundfonts make deps installs. */
 #include "testutil.h"
+#include "testutil_io.h"
 #include <cjson/cJSON.h>
-#include <sndfile.h>
 #include "ic/noise.h"
-#include <stdarg.h>
-#include <sys/wait.h>
 
 static char tmp[64];
-static const char *bin(void) { const char *b = getenv("IC_BIN"); return b ? b : "bin"; }
+static const char *bin(void) { return ic_test_bin_dir(); }
 
-/* Runs a shell command; returns its exit status (or -1). */
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...) {
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int st = system(cmd);
-    return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
-}
-
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = 0;
-    fclose(f);
-    return s;
+/* Renders DIR/d with icsynth: the train split from TimGM6mb at velocities train_vel,
+ * valid and test from MuseScore at eval_vel; GM programs, every step-th key. */
+static void render(const char *dir, const char *programs, const char *train_vel, const char *eval_vel, int step) {
+    ck_assert_int_eq(ic_test_sh("%s/icsynth --soundfont /usr/share/sounds/sf2/TimGM6mb.sf2 --out %s/d --split train "
+                                "--programs %s --velocities %s --pitch-step %d --jobs 2 2>/dev/null",
+                                bin(), dir, programs, train_vel, step), 0);
+    ck_assert_int_eq(ic_test_sh("%s/icsynth --soundfont /usr/share/sounds/sf3/MuseScore_General.sf3 --out %s/d "
+                                "--split valid:1,test:1 --programs %s --velocities %s --pitch-step %d --jobs 2 2>/dev/null",
+                                bin(), dir, programs, eval_vel, step), 0);
 }
 
 /* Three families (keyboard, brass, flute): train TimGM6mb, valid/test MuseScore. */
 static void setup(void) {
-    snprintf(tmp, sizeof tmp, "/tmp/ic_test_ictrain_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmp));
-    ck_assert_int_eq(run("%s/icsynth --soundfont /usr/share/sounds/sf2/TimGM6mb.sf2 --out %s/d --split train "
-                         "--programs 0,56,73 --velocities 50,100 --pitch-step 3 --jobs 2 2>/dev/null", bin(), tmp), 0);
-    ck_assert_int_eq(run("%s/icsynth --soundfont /usr/share/sounds/sf3/MuseScore_General.sf3 --out %s/d "
-                         "--split valid:1,test:1 --programs 0,56,73 --velocities 75 --pitch-step 3 --jobs 2 2>/dev/null",
-                         bin(), tmp), 0);
+    ic_test_mkdtemp(tmp, sizeof tmp, "ictrain");
+    render(tmp, "0,56,73", "50,100", "75", 3);
 }
-static void teardown(void) { ck_assert_int_eq(run("rm -rf %s", tmp), 0); }
+static void teardown(void) { ck_assert_int_eq(ic_test_rmtree(tmp), 0); }
 
 #define TINY "--epochs 4 --batch 16 --width 8 --mels 32 --quiet --threads 2"
 
 START_TEST(test_learns_unseen_instruments) {
-    ck_assert_int_eq(run("%s/ictrain --data %s/d --out %s/m.icw " TINY " > %s/report.json", bin(), tmp, tmp, tmp), 0);
+    ck_assert_int_eq(ic_test_sh("%s/ictrain --data %s/d --out %s/m.icw " TINY " > %s/report.json",
+                                bin(), tmp, tmp, tmp), 0);
     char path[128];
     snprintf(path, sizeof path, "%s/report.json", tmp);
-    char *txt = slurp(path);
+    char *txt = ic_test_slurp(path, NULL);
     ck_assert_ptr_nonnull(txt);
     cJSON *j = cJSON_Parse(txt);
     ck_assert_ptr_nonnull(j);
@@ -69,56 +49,57 @@ START_TEST(test_learns_unseen_instruments) {
     cJSON_Delete(j);
     free(txt);
     /* the model and the checkpoint exist; no temporary files are left */
-    ck_assert_int_eq(run("test -s %s/m.icw && test -s %s/m.icw.ckpt && ! ls %s/*.tmp 2>/dev/null", tmp, tmp, tmp), 0);
+    ck_assert_int_eq(ic_test_sh("test -s %s/m.icw && test -s %s/m.icw.ckpt && ! ls %s/*.tmp 2>/dev/null",
+                                tmp, tmp, tmp), 0);
 }
 END_TEST
 
 START_TEST(test_resume_is_byte_identical) {
-    ck_assert_int_eq(run("%s/ictrain --data %s/d --out %s/a.icw " TINY " > /dev/null", bin(), tmp, tmp), 0);
+    ck_assert_int_eq(ic_test_sh("%s/ictrain --data %s/d --out %s/a.icw " TINY " > /dev/null", bin(), tmp, tmp), 0);
     /* interrupted after 11 steps (inside epoch 2), then resumed */
-    ck_assert_int_eq(run("%s/ictrain --data %s/d --out %s/b.icw " TINY " --stop-after 11 > /dev/null 2>&1", bin(), tmp, tmp), 130);
-    ck_assert_int_eq(run("%s/ictrain --data %s/d --out %s/b.icw " TINY " --resume %s/b.icw.ckpt > /dev/null", bin(), tmp, tmp, tmp), 0);
-    ck_assert_int_eq(run("cmp -s %s/a.icw.ckpt %s/b.icw.ckpt", tmp, tmp), 0);
+    ck_assert_int_eq(ic_test_sh("%s/ictrain --data %s/d --out %s/b.icw " TINY " --stop-after 11 > /dev/null 2>&1",
+                                bin(), tmp, tmp), 130);
+    ck_assert_int_eq(ic_test_sh("%s/ictrain --data %s/d --out %s/b.icw " TINY " --resume %s/b.icw.ckpt > /dev/null",
+                                bin(), tmp, tmp, tmp), 0);
+    ck_assert_int_eq(ic_test_sh("cmp -s %s/a.icw.ckpt %s/b.icw.ckpt", tmp, tmp), 0);
     /* the model files differ only in their own name inside the training meta: compare tensors via the checkpoint */
-    ck_assert_int_eq(run("cmp -s %s/a.icw %s/b.icw", tmp, tmp), 0);
+    ck_assert_int_eq(ic_test_sh("cmp -s %s/a.icw %s/b.icw", tmp, tmp), 0);
 }
 END_TEST
 
 START_TEST(test_bad_usage_and_input) {
-    ck_assert_int_eq(run("%s/ictrain > /dev/null 2>&1", bin()), 2);
-    ck_assert_int_eq(run("%s/ictrain --data %s/d --out x.icw --epochs zero > /dev/null 2>&1", bin(), tmp), 2);
-    ck_assert_int_eq(run("%s/ictrain --help | grep -q -- --resume", bin()), 0);
-    ck_assert_int_eq(run("%s/ictrain --data %s/nowhere --out %s/x.icw --quiet 2> %s/err.txt", bin(), tmp, tmp, tmp), 1);
-    ck_assert_int_eq(run("grep -q 'nowhere' %s/err.txt", tmp), 0);
+    ck_assert_int_eq(ic_test_sh("%s/ictrain > /dev/null 2>&1", bin()), 2);
+    ck_assert_int_eq(ic_test_sh("%s/ictrain --data %s/d --out x.icw --epochs zero > /dev/null 2>&1", bin(), tmp), 2);
+    ck_assert_int_eq(ic_test_sh("%s/ictrain --help | grep -q -- --resume", bin()), 0);
+    ck_assert_int_eq(ic_test_sh("%s/ictrain --data %s/nowhere --out %s/x.icw --quiet 2> %s/err.txt",
+                                bin(), tmp, tmp, tmp), 1);
+    ck_assert_int_eq(ic_test_sh("grep -q 'nowhere' %s/err.txt", tmp), 0);
     /* a checkpoint that is not one */
-    ck_assert_int_eq(run("echo junk > %s/junk.ckpt; %s/ictrain --data %s/d --out %s/y.icw " TINY " --resume %s/junk.ckpt 2> %s/err2.txt",
-                         tmp, bin(), tmp, tmp, tmp, tmp), 1);
-    ck_assert_int_eq(run("grep -q 'junk.ckpt' %s/err2.txt", tmp), 0);
+    ck_assert_int_eq(ic_test_sh("echo junk > %s/junk.ckpt; "
+                                "%s/ictrain --data %s/d --out %s/y.icw " TINY " --resume %s/junk.ckpt 2> %s/err2.txt",
+                                tmp, bin(), tmp, tmp, tmp, tmp), 1);
+    ck_assert_int_eq(ic_test_sh("grep -q 'junk.ckpt' %s/err2.txt", tmp), 0);
 }
 END_TEST
 
 /* ---- a trained tiny model through icinfer: family, pitch, and "not playing" ---- */
 static char tmp2[64];
 static void setup_e2e(void) {
-    snprintf(tmp2, sizeof tmp2, "/tmp/ic_test_e2e_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmp2));
+    ic_test_mkdtemp(tmp2, sizeof tmp2, "e2e");
     /* keyboard and flute, every 12th key, three velocities */
-    ck_assert_int_eq(run("%s/icsynth --soundfont /usr/share/sounds/sf2/TimGM6mb.sf2 --out %s/d --split train "
-                         "--programs 0,73 --velocities 75,100,127 --pitch-step 12 --jobs 2 2>/dev/null", bin(), tmp2), 0);
-    ck_assert_int_eq(run("%s/icsynth --soundfont /usr/share/sounds/sf3/MuseScore_General.sf3 --out %s/d "
-                         "--split valid:1,test:1 --programs 0,73 --velocities 100 --pitch-step 12 --jobs 2 2>/dev/null",
-                         bin(), tmp2), 0);
-    ck_assert_int_eq(run("%s/ictrain --data %s/d --out %s/m.icw --epochs 25 --batch 16 --neg-per-batch 8 --width 8 "
-                         "--mels 32 --no-augment --quiet --threads 2 > /dev/null 2>&1", bin(), tmp2, tmp2), 0);
+    render(tmp2, "0,73", "75,100,127", "100", 12);
+    ck_assert_int_eq(ic_test_sh("%s/ictrain --data %s/d --out %s/m.icw --epochs 25 --batch 16 --neg-per-batch 8 --width 8 "
+                                "--mels 32 --no-augment --quiet --threads 2 > /dev/null 2>&1",
+                                bin(), tmp2, tmp2), 0);
 }
-static void teardown_e2e(void) { ck_assert_int_eq(run("rm -rf %s", tmp2), 0); }
+static void teardown_e2e(void) { ck_assert_int_eq(ic_test_rmtree(tmp2), 0); }
 
 /* Runs icinfer --json on one file and returns the first window (caller frees root). */
 static const cJSON *first_window(const char *file, cJSON **root) {
     char out[128];
     snprintf(out, sizeof out, "%s/out.json", tmp2);
-    ck_assert_int_eq(run("%s/icinfer --weights %s/m.icw --json %s > %s", bin(), tmp2, file, out), 0);
-    char *txt = slurp(out);
+    ck_assert_int_eq(ic_test_sh("%s/icinfer --weights %s/m.icw --json %s > %s", bin(), tmp2, file, out), 0);
+    char *txt = ic_test_slurp(out, NULL);
     ck_assert_ptr_nonnull(txt);
     *root = cJSON_Parse(txt);
     free(txt);
@@ -135,11 +116,7 @@ static void write_wav(const char *path, ic_noise_color color, float rms_db) {
     ic_rng r;
     ic_rng_seed(&r, 5);
     ic_noise_fill(x, N, color, rms_db, &r);
-    SF_INFO info = {.samplerate = 16000, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
-    SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
-    ck_assert_ptr_nonnull(sf);
-    ck_assert_int_eq(sf_writef_float(sf, x, N), N);
-    ck_assert_int_eq(sf_close(sf), 0);
+    ic_test_write_wavf(path, 16000, 1, x, N);
 }
 
 static void expect_note(const char *file, const char *family, int midi) {
@@ -168,9 +145,10 @@ START_TEST(test_icinfer_with_trained_model) {
     snprintf(f, sizeof f, "%s/d/nsynth-train/audio/flute_acoustic_timgm6mb_073-080-100.wav", tmp2);
     expect_note(f, "flute", 80);
     /* an unseen instrument (MuseScore piano): the family */
-    ck_assert_int_eq(run("ls %s/d/nsynth-*/audio/keyboard_acoustic_musescore_000-081-100.wav > %s/k.txt", tmp2, tmp2), 0);
+    ck_assert_int_eq(ic_test_sh("ls %s/d/nsynth-*/audio/keyboard_acoustic_musescore_000-081-100.wav > %s/k.txt",
+                                tmp2, tmp2), 0);
     snprintf(f, sizeof f, "%s/k.txt", tmp2);
-    char *k = slurp(f);
+    char *k = ic_test_slurp(f, NULL);
     k[strcspn(k, "\n")] = 0;
     cJSON *root;
     const cJSON *w = first_window(k, &root);

@@ -4,9 +4,9 @@
  * writes, and a seeded mutation loop.  Files live in a mkdtemp directory that
  * each test's fixture creates and removes. */
 #include "testutil.h"
+#include "testutil_io.h"
 #include "ic/icw.h"
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,60 +14,11 @@
 
 static char g_dir[64];   /* per-test temp directory (each test runs in its own process) */
 
-static void setup(void) {
-    strcpy(g_dir, "/tmp/ic_test_icw_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(g_dir));
-}
-
-static void remove_tree(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        char p[512];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        struct stat sb;
-        if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) remove_tree(p);
-        else unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
-static void teardown(void) { remove_tree(g_dir); }
-
-static const char *tpath(const char *name) {
-    static char buf[32][256];   /* several live at once within one test */
-    static int k;
-    k = (k + 1) % 32;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
-    return buf[k];
-}
+static void setup(void) { ic_test_mkdtemp(g_dir, sizeof g_dir, "icw"); }
+static void teardown(void) { ic_test_rmtree(g_dir); }
+static const char *tpath(const char *name) { return ic_test_path(g_dir, name); }
 
 static int exists(const char *p) { return access(p, F_OK) == 0; }
-
-static unsigned char *slurp(const char *path, size_t *n) {
-    FILE *fp = fopen(path, "rb");
-    ck_assert_ptr_nonnull(fp);
-    fseek(fp, 0, SEEK_END);
-    long len = ftell(fp);
-    ck_assert_int_ge(len, 0);
-    fseek(fp, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)len + 1);
-    ck_assert_ptr_nonnull(b);
-    ck_assert_uint_eq(fread(b, 1, (size_t)len, fp), (size_t)len);
-    fclose(fp);
-    *n = (size_t)len;
-    return b;
-}
-
-static void spit(const char *path, const void *b, size_t n) {
-    FILE *fp = fopen(path, "wb");
-    ck_assert_ptr_nonnull(fp);
-    ck_assert_uint_eq(fwrite(b, 1, n, fp), n);
-    ck_assert_int_eq(fclose(fp), 0);
-}
 
 static uint32_t le32(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -97,7 +48,7 @@ static void craft(const char *path, const char *header, const void *data, size_t
     memcpy(b + 24, header, hl);
     if (data_len) memcpy(b + ds, data, data_len);
     fix_crc(b, n);
-    spit(path, b, n);
+    ic_test_write_file(path, b, n);
     free(b);
 }
 
@@ -200,7 +151,7 @@ START_TEST(test_exact_layout) {
     const char *hdr = "{\"kind\":\"t\",\"meta\":{},\"tensors\":[{\"name\":\"a\",\"dtype\":\"u8\","
                       "\"shape\":[3],\"offset\":0,\"nbytes\":3}]}";
     size_t hl = strlen(hdr), ds = (24 + hl + 63) / 64 * 64, n;
-    unsigned char *b = slurp(p, &n);
+    unsigned char *b = ic_test_slurp(p, &n);
     ck_assert_uint_eq(n, ds + 64 + 4);
     ck_assert_int_eq(memcmp(b, "ICWEIGHT", 8), 0);
     ck_assert_uint_eq(le32(b + 8), 1);
@@ -242,7 +193,7 @@ START_TEST(test_round_trip) {
     /* writing what was read gives the same bytes */
     ck_assert_int_eq(ic_icw_write(p2, f->kind, f->meta_json, f->tensors, f->n_tensors, &err), IC_OK);
     size_t n1, n2;
-    unsigned char *b1 = slurp(p1, &n1), *b2 = slurp(p2, &n2);
+    unsigned char *b1 = ic_test_slurp(p1, &n1), *b2 = ic_test_slurp(p2, &n2);
     ck_assert_uint_eq(n1, n2);
     ck_assert_int_eq(memcmp(b1, b2, n1), 0);
     free(b1);
@@ -278,7 +229,7 @@ START_TEST(test_alignment) {
 
     /* and in the file: data_start and every offset, with zero padding */
     size_t n;
-    unsigned char *b = slurp(p, &n);
+    unsigned char *b = ic_test_slurp(p, &n);
     size_t hl = (size_t)le64(b + 16), ds = data_start_of(b);
     ck_assert_uint_eq(ds % 64, 0);
     for (size_t i = 24 + hl; i < ds; i++) ck_assert_uint_eq(b[i], 0);
@@ -307,7 +258,7 @@ static unsigned char *sample_bytes(size_t *n) {
     const char *p = tpath("orig.icw");
     sample s;
     write_sample(p, &s);
-    return slurp(p, n);
+    return ic_test_slurp(p, n);
 }
 
 START_TEST(test_bad_magic) {
@@ -315,11 +266,11 @@ START_TEST(test_bad_magic) {
     unsigned char *b = sample_bytes(&n);
     b[0] = 'X';
     const char *p = tpath("magic.icw");
-    spit(p, b, n);
+    ic_test_write_file(p, b, n);
     expect_reject(p, IC_ERR_FORMAT, "not an ic weights file (bad magic)");
-    spit(p, "hello world, this is text and not weights", 41);
+    ic_test_write_file(p, "hello world, this is text and not weights", 41);
     expect_reject(p, IC_ERR_FORMAT, "bad magic");
-    spit(p, "ICX", 3);
+    ic_test_write_file(p, "ICX", 3);
     expect_reject(p, IC_ERR_FORMAT, "bad magic");
     free(b);
 }
@@ -330,14 +281,14 @@ START_TEST(test_wrong_version) {
     unsigned char *b = sample_bytes(&n);
     const char *p = tpath("ver.icw");
     set_le32(b + 8, 7);
-    spit(p, b, n);
+    ic_test_write_file(p, b, n);
     expect_reject(p, IC_ERR_UNSUPPORTED, "format version 7, this build reads version 1");
     set_le32(b + 8, 0);
-    spit(p, b, n);
+    ic_test_write_file(p, b, n);
     expect_reject(p, IC_ERR_FORMAT, "format version 0, this build reads version 1");
     set_le32(b + 8, 1);
     set_le32(b + 12, 2);
-    spit(p, b, n);
+    ic_test_write_file(p, b, n);
     expect_reject(p, IC_ERR_UNSUPPORTED, "flags");
     free(b);
 }
@@ -348,19 +299,19 @@ START_TEST(test_truncated) {
     unsigned char *b = sample_bytes(&n);
     size_t ds = data_start_of(b);
     const char *p = tpath("cut.icw");
-    spit(p, b, 0);
+    ic_test_write_file(p, b, 0);
     expect_reject(p, IC_ERR_FORMAT, "empty file");
-    spit(p, b, 5);
+    ic_test_write_file(p, b, 5);
     expect_reject(p, IC_ERR_FORMAT, "truncated");
-    spit(p, b, 20);
+    ic_test_write_file(p, b, 20);
     expect_reject(p, IC_ERR_FORMAT, "truncated: expected at least 24 bytes");
-    spit(p, b, 60);   /* inside the header */
+    ic_test_write_file(p, b, 60);   /* inside the header */
     expect_reject(p, IC_ERR_FORMAT, "truncated: expected at least");
     size_t cuts[] = {ds + 6, ds + 100, n - 5, n - 4, n - 1};
     for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
         char want[96];
         snprintf(want, sizeof want, "truncated: expected %zu bytes, found %zu", n, cuts[i]);
-        spit(p, b, cuts[i]);
+        ic_test_write_file(p, b, cuts[i]);
         expect_reject(p, IC_ERR_FORMAT, want);
     }
     free(b);
@@ -377,11 +328,11 @@ START_TEST(test_trailing_garbage) {
     const char *p = tpath("long.icw");
     char want[96];
     snprintf(want, sizeof want, "trailing data after the checksum: expected %zu bytes, found %zu", n, n + 8);
-    spit(p, g, n + 8);
+    ic_test_write_file(p, g, n + 8);
     expect_reject(p, IC_ERR_FORMAT, want);
     /* a whole extra block with the CRC made valid again: only the size check can tell */
     fix_crc(g, n + 64);
-    spit(p, g, n + 64);
+    ic_test_write_file(p, g, n + 64);
     snprintf(want, sizeof want, "expected %zu bytes, found %zu", n, n + 64);
     expect_reject(p, IC_ERR_FORMAT, want);
     free(g);
@@ -397,7 +348,7 @@ START_TEST(test_bit_flips) {
     size_t pos[] = {ds + 1, ds + 64 * 2 + 3, n - 5, n - 2};   /* data, data, padding, the CRC itself */
     for (size_t i = 0; i < sizeof pos / sizeof pos[0]; i++) {
         b[pos[i]] ^= 0x10;
-        spit(p, b, n);
+        ic_test_write_file(p, b, n);
         expect_reject(p, IC_ERR_FORMAT, "checksum mismatch: stored 0x");
         b[pos[i]] ^= 0x10;
     }
@@ -405,14 +356,14 @@ START_TEST(test_bit_flips) {
     char *k = memmem(b + 24, n - 24, "\"model\"", 7);
     ck_assert_ptr_nonnull(k);
     k[3] ^= 0x01;
-    spit(p, b, n);
+    ic_test_write_file(p, b, n);
     expect_reject(p, IC_ERR_FORMAT, "checksum mismatch");
     k[3] ^= 0x01;
     b[24] ^= 0x04;   /* '{' -> '\x7f' */
-    spit(p, b, n);
+    ic_test_write_file(p, b, n);
     expect_reject(p, IC_ERR_FORMAT, "checksum mismatch");
     b[24] ^= 0x04;
-    spit(p, b, n);   /* restored: readable again */
+    ic_test_write_file(p, b, n);   /* restored: readable again */
     ic_error err;
     ic_icw_file *f = ic_icw_read(p, &err);
     ck_assert_msg(f != NULL, "%s", err.msg);
@@ -428,15 +379,15 @@ START_TEST(test_header_len) {
     uint64_t bad[] = {UINT64_MAX, (uint64_t)-64, 1ull << 40, (1ull << 30) + 1};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         set_le64(b + 16, bad[i]);
-        spit(p, b, n);
+        ic_test_write_file(p, b, n);
         expect_reject(p, IC_ERR_FORMAT, "is absurd");
     }
     set_le64(b + 16, n);   /* plausible but beyond the file */
-    spit(p, b, n);
+    ic_test_write_file(p, b, n);
     expect_reject(p, IC_ERR_FORMAT, "truncated");
     set_le64(b + 16, 10);  /* inside the JSON, CRC repaired: the cut JSON is invalid */
     fix_crc(b, n);
-    spit(p, b, n);
+    ic_test_write_file(p, b, n);
     expect_reject(p, IC_ERR_FORMAT, "not valid JSON");
     free(b);
 }
@@ -580,7 +531,7 @@ START_TEST(test_atomic_write) {
     const char *p = tpath("keep.icw"), *tmp = tpath("keep.icw.tmp");
     write_sample(p, &s);
     size_t n0, n1;
-    unsigned char *before = slurp(p, &n0);
+    unsigned char *before = ic_test_slurp(p, &n0);
 
     /* invalid arguments: the old file stays, no temp left */
     ck_assert_int_eq(ic_icw_write(p, "m", "not json", s.t, N_SAMPLE, &err), IC_ERR_ARG);
@@ -589,7 +540,7 @@ START_TEST(test_atomic_write) {
     ck_assert_int_eq(ic_icw_write(p, "m", NULL, s.t, 1, &err), IC_ERR_IO);
     ck_assert_ptr_nonnull(strstr(err.msg, tmp));
     ck_assert_int_eq(rmdir(tmp), 0);
-    unsigned char *after = slurp(p, &n1);
+    unsigned char *after = ic_test_slurp(p, &n1);
     ck_assert_uint_eq(n0, n1);
     ck_assert_int_eq(memcmp(before, after, n0), 0);
     ck_assert(!exists(tmp));
@@ -597,7 +548,7 @@ START_TEST(test_atomic_write) {
     /* rename fails (target is a non-empty directory): temp removed, directory untouched */
     const char *dir = tpath("adir");
     ck_assert_int_eq(mkdir(dir, 0700), 0);
-    spit(tpath("adir/inside"), "x", 1);
+    ic_test_write_file(tpath("adir/inside"), "x", 1);
     ck_assert_int_eq(ic_icw_write(dir, "m", NULL, s.t, 1, &err), IC_ERR_IO);
     ck_assert_ptr_nonnull(strstr(err.msg, "rename"));
     ck_assert(!exists(tpath("adir.tmp")));
@@ -646,7 +597,7 @@ START_TEST(test_fuzz) {
             break;
         }
         if (len > n) memset(b + n, 0xAB, len - n);
-        spit(p, b, len);
+        ic_test_write_file(p, b, len);
         ic_error err;
         ic_error_clear(&err);
         ic_icw_file *f = ic_icw_read(p, &err);

@@ -2,6 +2,7 @@
  * save/load round trips, checkpoint resume exactness, and a tiny CNN learning
  * a synthetic problem (sine tones of different frequencies drawn as images). */
 #include "testutil.h"
+#include "testutil_io.h"
 #include "ic/net.h"
 #include "ic/loss.h"
 #include "ic/optim.h"
@@ -10,16 +11,9 @@
 #include <sys/stat.h>
 
 static char tmpdir[64];
-static void make_tmpdir(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ic_test_net_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-static void remove_tmpdir(void) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-static void tmp_path(char *out, size_t n, const char *name) { snprintf(out, n, "%s/%s", tmpdir, name); }
+static void make_tmpdir(void) { ic_test_mkdtemp(tmpdir, sizeof tmpdir, "net"); }
+static void remove_tmpdir(void) { ck_assert_int_eq(ic_test_rmtree(tmpdir), 0); }
+static const char *tmp_path(const char *name) { return ic_test_path(tmpdir, name); }
 
 static const char *SMALL_CNN =
     "{\"input\":[2,6,7],\"layers\":["
@@ -139,9 +133,7 @@ START_TEST(test_save_load_roundtrip) {
     ic_net_init(net, &r);
     for (int b = 0; b < net->n_bufs; b++) /* non-trivial running stats (padding stays zero) */
         for (size_t i = 0; i < net->bufs[b].numel; i++) net->buf[net->bufs[b].offset + i] = 0.5f + (float)(b + i);
-    char p1[128], p2[128];
-    tmp_path(p1, sizeof p1, "a.icw");
-    tmp_path(p2, sizeof p2, "b.icw");
+    const char *p1 = tmp_path("a.icw"), *p2 = tmp_path("b.icw");
     cJSON *extra = cJSON_Parse("{\"frontend\":{\"sample_rate\":16000},\"note\":\"test\"}");
     float stats[3] = {1.5f, -2.0f, 3.25f};
     ic_icw_tensor t = {.name = "frontend.mean", .dtype = IC_DTYPE_F32, .ndim = 1, .shape = {3}, .nbytes = sizeof stats, .data = stats};
@@ -187,8 +179,7 @@ START_TEST(test_load_shape_mismatch) {
     ic_net *b = ic_net_new_from_string("{\"input\":[1,4,4],\"layers\":[{\"type\":\"conv\",\"out\":3,\"k\":3}],\"heads\":[{\"name\":\"a\",\"classes\":2}]}", &err);
     ic_rng r; ic_rng_seed(&r, 1);
     ic_net_init(a, &r);
-    char p[128];
-    tmp_path(p, sizeof p, "a.icw");
+    const char *p = tmp_path("a.icw");
     ck_assert_int_eq(ic_net_save(a, p, NULL, NULL, 0, &err), IC_OK);
     ic_icw_file *f = ic_icw_read(p, &err);
     ck_assert_ptr_nonnull(f);
@@ -202,9 +193,8 @@ START_TEST(test_load_shape_mismatch) {
     ck_assert_int_ne(ic_net_load_checkpoint(a, opt, &st, p, NULL, &err), IC_OK);
     ck_assert_msg(strstr(err.msg, "expected a training checkpoint"), "%s", err.msg);
     /* a file that is not an icw at all */
-    char q[128];
-    tmp_path(q, sizeof q, "junk.icw");
-    FILE *fp = fopen(q, "wb"); fputs("hello, this is not a model\n", fp); fclose(fp);
+    const char *q = tmp_path("junk.icw");
+    ic_test_write_text(q, "hello, this is not a model\n");
     ck_assert_ptr_null(ic_net_load(q, NULL, &err));
     ck_assert_msg(strstr(err.msg, q) != NULL, "%s", err.msg);
     ic_opt_free(opt);
@@ -348,8 +338,7 @@ START_TEST(test_resume_is_exact) {
     ic_train_state s2; ic_opt *o2;
     ic_net *n2 = tone_net(&s2, &o2);
     train_epochs(n2, o2, &s2, d->xtr, d->ytr, 1, &SCHED);
-    char ck[128];
-    tmp_path(ck, sizeof ck, "run.ckpt");
+    const char *ck = tmp_path("run.ckpt");
     ck_assert_int_eq(ic_net_save_checkpoint(n2, o2, &s2, ck, NULL, &err), IC_OK);
     ic_opt_free(o2);
     ic_net_free(n2);

@@ -7,72 +7,29 @@
  * checks the rendered notes end to end: fields, the audio's pitch against its label,
  * balance, the feature cache, archive == folder. */
 #include "testutil.h"
+#include "testutil_io.h"
 #include "ic/featcache.h"
 #include "ic/frontend.h"
 #include "ic/nsynth.h"
 #include "ic/tar_gz.h"
 #include <cjson/cJSON.h>
-#include <dirent.h>
-#include <stdarg.h>
-#include <sndfile.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static char g_dir[64];
 
-static void remove_tree(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char p[2048];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        struct stat sb;
-        if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) remove_tree(p);
-        else unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
-static void setup(void) {
-    strcpy(g_dir, "/tmp/ic_test_nsynth_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(g_dir));
-}
-static void teardown(void) { remove_tree(g_dir); }
-
-static const char *tpath(const char *rel) {
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, rel);
-    return buf[k];
-}
-
-static void run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void run(const char *fmt, ...) {
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    ck_assert_msg(system(cmd) == 0, "command failed: %s", cmd);
-}
+static void setup(void) { ic_test_mkdtemp(g_dir, sizeof g_dir, "nsynth"); }
+static void teardown(void) { ic_test_rmtree(g_dir); }
+static const char *tpath(const char *rel) { return ic_test_path(g_dir, rel); }
 
 /* ---- fixtures: wavs and examples.json ----------------------------------------- */
 
 static void write_wav(const char *path, int rate, long frames, int channels, double freq) {
-    SF_INFO info = {.samplerate = rate, .channels = channels, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
-    SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
-    ck_assert_msg(sf != NULL, "cannot write %s", path);
     short *buf = malloc((size_t)frames * (size_t)channels * sizeof *buf);
     for (long i = 0; i < frames; i++)
         for (int c = 0; c < channels; c++)
             buf[i * channels + c] = (short)(8000 * sin(2 * M_PI * freq * (double)i / rate) * (c + 1));
-    ck_assert_int_eq(sf_writef_short(sf, buf, frames), frames);
-    sf_close(sf);
+    ic_test_write_wav16(path, rate, channels, buf, frames);
     free(buf);
 }
 
@@ -113,32 +70,11 @@ static cJSON *entry_json(const spec *s, long long note) {
     return e;
 }
 
-static void write_text(const char *path, const char *text, size_t n) {
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(text, 1, n, f), n);
-    fclose(f);
-}
-
-static char *read_text(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)len + 1);
-    ck_assert_uint_eq(fread(b, 1, (size_t)len, f), (size_t)len);
-    b[len] = 0;
-    fclose(f);
-    *n = (size_t)len;
-    return b;
-}
-
 static void write_json(const char *dir, cJSON *root) {
     char path[2048];
     snprintf(path, sizeof path, "%s/examples.json", dir);
     char *t = cJSON_Print(root);
-    write_text(path, t, strlen(t));
+    ic_test_write_text(path, t);
     free(t);
 }
 
@@ -434,7 +370,7 @@ static size_t make_broken_split(const char *dir) {
     snprintf(p, sizeof p, "%s/audio/%s.wav", dir, s[3].name);
     write_wav(p, 16000, 32000, 1, 100);           /* wrong length */
     snprintf(p, sizeof p, "%s/audio/%s.wav", dir, s[5].name);
-    write_text(p, "RIFF....garbage", 15);         /* unreadable */
+    ic_test_write_file(p, "RIFF....garbage", 15);         /* unreadable */
     /* json problems: a string pitch, an unknown family, a family mismatch */
     cJSON *root = cJSON_CreateObject();
     for (size_t i = 0; i < n; i++) cJSON_AddItemToObject(root, s[i].name, entry_json(&s[i], (long long)i));
@@ -534,7 +470,7 @@ START_TEST(test_duplicates) {
     char dir[512];
     snprintf(dir, sizeof dir, "%s", tpath("nsynth-x"));
     mkdir(dir, 0755);
-    write_text(tpath("nsynth-x/examples.json"), txt, strlen(txt));
+    ic_test_write_text(tpath("nsynth-x/examples.json"), txt);
     warns w = {0};
     ic_nsynth_opts o = opts_with(&w, IC_ON_ERROR_SKIP);
     o.check_audio = 0;
@@ -552,7 +488,7 @@ static ic_nsynth_split *load_text(const char *text, size_t n, ic_error *err, war
     char dir[512];
     snprintf(dir, sizeof dir, "%s", tpath("nsynth-f"));
     mkdir(dir, 0755);
-    write_text(tpath("nsynth-f/examples.json"), text, n);
+    ic_test_write_file(tpath("nsynth-f/examples.json"), text, n);
     ic_nsynth_opts o = opts_with(w, IC_ON_ERROR_SKIP);
     o.check_audio = 0;
     return ic_nsynth_load_split(dir, &o, err);
@@ -694,7 +630,7 @@ START_TEST(test_archive_matches_folder) {
     size_t n = standard_specs(s);
     make_split(tpath("nsynth-train"), s, n, 1);
     /* wavs before examples.json, and after it */
-    run("cd %s && tar czf wavs-first.tar.gz nsynth-train/audio nsynth-train/examples.json && "
+    ic_test_sh_ok("cd %s && tar czf wavs-first.tar.gz nsynth-train/audio nsynth-train/examples.json && "
         "tar czf json-first.tar.gz nsynth-train/examples.json nsynth-train/audio && "
         "tar cf plain.tar nsynth-train", g_dir);
     ic_error err;
@@ -745,7 +681,7 @@ START_TEST(test_archive_matches_folder) {
     ck_assert_int_eq(ar->ex[0].wav_frames, -1);
     ic_nsynth_split_free(ar);
     /* locate prefers the folder, then finds the published archive name */
-    run("cd %s && mv json-first.tar.gz nsynth-valid.jsonwav.tar.gz", g_dir);
+    ic_test_sh_ok("cd %s && mv json-first.tar.gz nsynth-valid.jsonwav.tar.gz", g_dir);
     char path[1024];
     ck_assert_int_eq(ic_nsynth_locate(g_dir, "valid", path, sizeof path), 1);
     ck_assert_str_eq(path, tpath("nsynth-valid.jsonwav.tar.gz"));
@@ -755,7 +691,7 @@ END_TEST
 
 START_TEST(test_archive_validation) {
     make_broken_split(tpath("nsynth-train"));
-    run("cd %s && tar czf a.tar.gz nsynth-train/audio nsynth-train/examples.json", g_dir);
+    ic_test_sh_ok("cd %s && tar czf a.tar.gz nsynth-train/audio nsynth-train/examples.json", g_dir);
     warns w = {0};
     ic_nsynth_opts o = opts_with(&w, IC_ON_ERROR_SKIP);
     ic_error err;
@@ -790,26 +726,26 @@ START_TEST(test_broken_archives) {
     spec s[8];
     size_t n = standard_specs(s);
     make_split(tpath("nsynth-train"), s, n, 1);
-    run("cd %s && tar czf good.tar.gz nsynth-train && tar cf good.tar nsynth-train && "
+    ic_test_sh_ok("cd %s && tar czf good.tar.gz nsynth-train && tar cf good.tar nsynth-train && "
         "tar czf nojson.tar.gz nsynth-train/audio", g_dir);
     size_t len;
-    char *gz = read_text(tpath("good.tar.gz"), &len);
+    char *gz = ic_test_slurp(tpath("good.tar.gz"), &len);
     /* truncated at several points: always an error */
     size_t cuts[] = {0, 1, 10, 100, len / 3, len / 2, len - 20, len - 1};
     for (size_t k = 0; k < sizeof cuts / sizeof *cuts; k++) {
-        write_text(tpath("cut.tar.gz"), gz, cuts[k]);
+        ic_test_write_file(tpath("cut.tar.gz"), gz, cuts[k]);
         ic_error err;
         ic_nsynth_split *sp = ic_nsynth_load_split(tpath("cut.tar.gz"), NULL, &err);
         ck_assert_msg(sp == NULL, "cut at %zu accepted", cuts[k]);
         ck_assert_int_ne(err.code, IC_OK);
     }
-    write_text(tpath("cut.tar.gz"), gz, len / 2);
+    ic_test_write_file(tpath("cut.tar.gz"), gz, len / 2);
     expect_archive_error("cut.tar.gz", "unexpected end of file");
     /* corrupted deflate data in the middle */
     char *bad = malloc(len);
     memcpy(bad, gz, len);
     for (size_t i = len / 2; i < len / 2 + 64; i++) bad[i] ^= 0x5a;
-    write_text(tpath("corrupt.tar.gz"), bad, len);
+    ic_test_write_file(tpath("corrupt.tar.gz"), bad, len);
     {
         /* inflate may fail outright or hand back garbage that fails a tar checksum */
         ic_error err;
@@ -820,41 +756,41 @@ START_TEST(test_broken_archives) {
     /* a gzip trailer whose CRC does not match */
     memcpy(bad, gz, len);
     bad[len - 6] ^= 1;
-    write_text(tpath("crc.tar.gz"), bad, len);
+    ic_test_write_file(tpath("crc.tar.gz"), bad, len);
     expect_archive_error("crc.tar.gz", "corrupted archive");
     free(bad);
     free(gz);
     /* plain tar with a header byte changed: checksum mismatch */
-    char *tar = read_text(tpath("good.tar"), &len);
+    char *tar = ic_test_slurp(tpath("good.tar"), &len);
     char *hdr = memmem(tar, len, "nsynth-train/audio/bass", 23);
     ck_assert_ptr_nonnull(hdr);
     ck_assert_int_eq((hdr - tar) % 512, 0);
     hdr[20] ^= 0x20;
-    write_text(tpath("badsum.tar"), tar, len);
+    ic_test_write_file(tpath("badsum.tar"), tar, len);
     char want[80];
     snprintf(want, sizeof want, "bad tar header checksum at byte %td", hdr - tar);
     expect_archive_error("badsum.tar", want);
     /* the same as gzip */
-    run("cd %s && gzip -c badsum.tar > badsum.tar.gz", g_dir);
+    ic_test_sh_ok("cd %s && gzip -c badsum.tar > badsum.tar.gz", g_dir);
     expect_archive_error("badsum.tar.gz", "bad tar header checksum");
     /* a tar cut exactly at a block boundary (no end marker) */
-    write_text(tpath("noend.tar"), tar, 512 * 2);
+    ic_test_write_file(tpath("noend.tar"), tar, 512 * 2);
     expect_archive_error("noend.tar", "truncated archive");
     free(tar);
     expect_archive_error("nojson.tar.gz", "no examples.json in the archive");
     /* not an archive at all */
-    write_text(tpath("text.tar.gz"), "hello, this is not a tar file\n", 30);
+    ic_test_write_file(tpath("text.tar.gz"), "hello, this is not a tar file\n", 30);
     expect_archive_error("text.tar.gz", "truncated archive");
     char junk[2048];
     ic_rng r;
     ic_rng_seed(&r, 3);
     for (size_t i = 0; i < sizeof junk; i++) junk[i] = (char)ic_rng_below(&r, 256);
-    write_text(tpath("junk.tar"), junk, sizeof junk);
+    ic_test_write_file(tpath("junk.tar"), junk, sizeof junk);
     expect_archive_error("junk.tar", "bad tar header checksum at byte 0");
     expect_archive_error("missing.tar.gz", "missing.tar.gz");
     /* two splits in one archive are refused */
     make_split(tpath("nsynth-valid"), s, 1, 1);
-    run("cd %s && tar czf two.tar.gz nsynth-train nsynth-valid", g_dir);
+    ic_test_sh_ok("cd %s && tar czf two.tar.gz nsynth-train nsynth-valid", g_dir);
     expect_archive_error("two.tar.gz", "a second examples.json");
 }
 END_TEST
@@ -865,19 +801,19 @@ START_TEST(test_archive_fuzz) {
     spec s[8];
     standard_specs(s);
     make_split(tpath("nsynth-train"), s, 2, 1);
-    run("cd %s && tar czf g.tar.gz nsynth-train && tar cf g.tar nsynth-train", g_dir);
+    ic_test_sh_ok("cd %s && tar czf g.tar.gz nsynth-train && tar cf g.tar nsynth-train", g_dir);
     ic_rng r;
     ic_rng_seed(&r, 11);
     const char *src[] = {"g.tar.gz", "g.tar"};
     for (int f = 0; f < 2; f++) {
         size_t len;
-        char *orig = read_text(tpath(src[f]), &len);
+        char *orig = ic_test_slurp(tpath(src[f]), &len);
         char *buf = malloc(len);
         for (int trial = 0; trial < 40; trial++) {
             memcpy(buf, orig, len);
             int k = 1 + (int)ic_rng_below(&r, 3);
             for (int j = 0; j < k; j++) buf[ic_rng_below(&r, f == 1 ? 4096 : len)] ^= (char)(1 + ic_rng_below(&r, 255));
-            write_text(tpath("m.tar"), buf, len);
+            ic_test_write_file(tpath("m.tar"), buf, len);
             ic_error err;
             ic_error_clear(&err);
             ic_nsynth_opts o;
@@ -914,10 +850,10 @@ START_TEST(test_tar_long_names) {
     memset(longname + 91, 'n', 60);
     strcpy(longname + 151, ".txt");
     snprintf(p, sizeof p, "%s/%s", dir, longname);
-    write_text(p, "abc", 3);
+    ic_test_write_file(p, "abc", 3);
     const char *formats[] = {"gnu", "pax", "ustar"};
     for (int f = 0; f < 3; f++) {
-        run("cd %s && tar --format=%s -czf %s.tgz t", g_dir, formats[f], formats[f]);
+        ic_test_sh_ok("cd %s && tar --format=%s -czf %s.tgz t", g_dir, formats[f], formats[f]);
         char tgz[1024];
         snprintf(tgz, sizeof tgz, "%s/%s.tgz", g_dir, formats[f]);
         ic_error err;
@@ -1060,17 +996,13 @@ static double harmonic_power(const float *x, size_t n, int rate, double f0) {
 }
 
 START_TEST(test_rendered_notes) {
-    const char *bin = getenv("IC_BIN");
-    char exe[512], cmd[2048], table[64] = "";
-    snprintf(exe, sizeof exe, "%s/icsynth", bin && *bin ? bin : "bin");
-    ck_assert_msg(access(exe, X_OK) == 0, "%s is not built (run make, or set IC_BIN)", exe);
+    const char *exe = ic_test_bin("icsynth");
+    char table[64] = "";
     ck_assert_msg(access(TIMGM, R_OK) == 0, "%s missing (Debian package timgm6mb-soundfont)", TIMGM);
     if (access("datasets/gm_families.tsv", R_OK) == 0) snprintf(table, sizeof table, "--table datasets/gm_families.tsv");
     /* keyboard, guitar, bass, string, flute; every 12th pitch of each family's range */
-    snprintf(cmd, sizeof cmd, "'%s' %s --soundfont %s --out '%s' --split train --programs 0,24,33,40,73 "
-             "--velocities 100 --pitch-step 12 --quiet 2> '%s/icsynth.log'", exe, table, TIMGM, g_dir, g_dir);
-    int rc = system(cmd);
-    ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == 0, "%s failed", cmd);
+    ic_test_sh_ok("'%s' %s --soundfont %s --out '%s' --split train --programs 0,24,33,40,73 "
+                  "--velocities 100 --pitch-step 12 --quiet 2> '%s/icsynth.log'", exe, table, TIMGM, g_dir, g_dir);
     ic_error err;
     ic_nsynth_opts o;
     ic_nsynth_opts_default(&o);
@@ -1128,7 +1060,7 @@ START_TEST(test_rendered_notes) {
     assert_same_examples(s, s2);
     ic_nsynth_split_free(s2);
     /* archive == folder, features included */
-    run("cd %s && tar czf r.tar.gz nsynth-train", g_dir);
+    ic_test_sh_ok("cd %s && tar czf r.tar.gz nsynth-train", g_dir);
     ic_nsynth_split *fo = ic_nsynth_load_split(tpath("nsynth-train"), &o, &err);
     ic_nsynth_split *ar = ic_nsynth_load_split(tpath("r.tar.gz"), &o, &err);
     ck_assert_msg(ar != NULL, "%s", err.msg);

@@ -2,6 +2,7 @@
  * published values, the matrix renderer's orientation and scaling, and the PNG
  * writer (read back with libpng's simplified API; temporary files cleaned up). */
 #include "testutil.h"
+#include "testutil_io.h"
 #include "ic/png.h"
 #include <dirent.h>
 #include <png.h>
@@ -74,9 +75,8 @@ START_TEST(test_render_orientation) {
 END_TEST
 
 START_TEST(test_png_roundtrip) {
-    char dir[] = "/tmp/ic_test_png_XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    char path[256];
+    char dir[64], path[256];
+    ic_test_mkdtemp(dir, sizeof dir, "png");
     snprintf(path, sizeof path, "%s/spec.png", dir);
     enum { W = 37, H = 12 };
     unsigned char img[W * H * 3];

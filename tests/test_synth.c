@@ -6,14 +6,13 @@
  * resume without duplicates, phrases, split by hash, bad usage).
  * Needs the timgm6mb-soundfont package; bin/icsynth is found through $IC_BIN. */
 #include "testutil.h"
+#include "testutil_io.h"
 #include "ic/synth.h"
 #include <cjson/cJSON.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sndfile.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define TIM "/usr/share/sounds/sf2/TimGM6mb.sf2"
@@ -22,44 +21,8 @@
 
 /* ---- helpers ---- */
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb; (void)flag; (void)ftw;
-    return remove(path);
-}
-
-static void rm_rf(const char *dir) { nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
-
-static char *make_tmpdir(void) {
-    char *d = strdup("/tmp/ic_test_synth_XXXXXX");
-    ck_assert_ptr_nonnull(d);
-    ck_assert_ptr_nonnull(mkdtemp(d));
-    return d;
-}
-
-static void write_text(const char *path, const char *text) {
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_int_ge(fputs(text, f), 0);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
-static char *read_text(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = 0;
-    fclose(f);
-    return buf;
-}
-
 static cJSON *read_json(const char *path) {
-    char *t = read_text(path);
-    ck_assert_msg(t != NULL, "cannot read %s", path);
+    char *t = ic_test_slurp(path, NULL);
     cJSON *j = cJSON_Parse(t);
     free(t);
     ck_assert_msg(j != NULL, "%s is not valid JSON", path);
@@ -67,29 +30,10 @@ static cJSON *read_json(const char *path) {
     return j;
 }
 
-/* Runs bin/icsynth with args (NULL-terminated) and its stderr in dir/log; exit status. */
+/* Runs bin/icsynth with args (NULL-terminated), its output appended to dir/log; exit status. */
 static int run_icsynth(const char *dir, const char *const *args) {
-    const char *bin = getenv("IC_BIN");
-    char exe[1024], log[1024];
-    snprintf(exe, sizeof exe, "%s/icsynth", bin && *bin ? bin : "bin");
-    snprintf(log, sizeof log, "%s/log", dir);
-    ck_assert_msg(access(exe, X_OK) == 0, "%s not found: build it first (make), or set IC_BIN", exe);
-    char *argv[64];
-    int n = 0;
-    argv[n++] = exe;
-    for (; args[n - 1] && n < 63; n++) argv[n] = (char *)args[n - 1];
-    argv[n] = NULL;
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) { dup2(fd, 2); dup2(fd, 1); close(fd); }
-        execv(exe, argv);
-        _exit(127);
-    }
-    int status;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+    const char *log = ic_test_path(dir, "log");
+    return ic_test_spawn(ic_test_bin("icsynth"), args, NULL, log, log, 1);
 }
 
 /* YIN (de Cheveigne & Kawahara 2002): cumulative-mean-normalised difference, first dip
@@ -203,45 +147,45 @@ START_TEST(test_table) {
 END_TEST
 
 START_TEST(test_table_errors) {
-    char *dir = make_tmpdir(), path[512];
+    char dir[64], path[512];
+    ic_test_mkdtemp(dir, sizeof dir, "synth");
     snprintf(path, sizeof path, "%s/t.tsv", dir);
     ic_gm_table t;
     ic_error err;
     const char *header = "# c\nprogram\tfamily\tsource\tgm_name\n";
     char buf[8192];
     /* missing header */
-    write_text(path, "0\tkeyboard\tacoustic\tPiano\n");
+    ic_test_write_text(path, "0\tkeyboard\tacoustic\tPiano\n");
     ck_assert_int_eq(ic_gm_table_load(path, &t, &err), IC_ERR_FORMAT);
     ck_assert_ptr_nonnull(strstr(err.msg, ":1:"));
     /* unknown family on line 3 */
     snprintf(buf, sizeof buf, "%s0\tkazoo\tacoustic\tPiano\n", header);
-    write_text(path, buf);
+    ic_test_write_text(path, buf);
     ck_assert_int_eq(ic_gm_table_load(path, &t, &err), IC_ERR_FORMAT);
     ck_assert_ptr_nonnull(strstr(err.msg, ":3:"));
     ck_assert_ptr_nonnull(strstr(err.msg, "kazoo"));
     /* family without source */
     snprintf(buf, sizeof buf, "%s0\tkeyboard\t-\tPiano\n", header);
-    write_text(path, buf);
+    ic_test_write_text(path, buf);
     ck_assert_int_eq(ic_gm_table_load(path, &t, &err), IC_ERR_FORMAT);
     /* duplicate program */
     snprintf(buf, sizeof buf, "%s5\tkeyboard\tacoustic\tA\n5\tkeyboard\tacoustic\tB\n", header);
-    write_text(path, buf);
+    ic_test_write_text(path, buf);
     ck_assert_int_eq(ic_gm_table_load(path, &t, &err), IC_ERR_FORMAT);
     ck_assert_ptr_nonnull(strstr(err.msg, "twice"));
     /* too few rows */
     snprintf(buf, sizeof buf, "%s0\tkeyboard\tacoustic\tA\n", header);
-    write_text(path, buf);
+    ic_test_write_text(path, buf);
     ck_assert_int_eq(ic_gm_table_load(path, &t, &err), IC_ERR_FORMAT);
     ck_assert_ptr_nonnull(strstr(err.msg, "program 1 missing"));
     /* program out of range */
     snprintf(buf, sizeof buf, "%s128\tkeyboard\tacoustic\tA\n", header);
-    write_text(path, buf);
+    ic_test_write_text(path, buf);
     ck_assert_int_eq(ic_gm_table_load(path, &t, &err), IC_ERR_FORMAT);
     /* missing file */
     snprintf(path, sizeof path, "%s/none.tsv", dir);
     ck_assert_int_eq(ic_gm_table_load(path, &t, &err), IC_ERR_IO);
-    rm_rf(dir);
-    free(dir);
+    ic_test_rmtree(dir);
 }
 END_TEST
 
@@ -476,7 +420,8 @@ START_TEST(test_render_skips_and_peak_safe) {
     ck_assert_int_eq(err.code, IC_ERR_ARG);
 
     /* the wav writer refuses a sample that would clip */
-    char *dir = make_tmpdir(), path[512];
+    char dir[64], path[512];
+    ic_test_mkdtemp(dir, sizeof dir, "synth");
     snprintf(path, sizeof path, "%s/a.wav", dir);
     for (int i = 0; i < 100; i++) x[i] = 0.5f;
     x[50] = 1.5f;
@@ -487,8 +432,7 @@ START_TEST(test_render_skips_and_peak_safe) {
     ck_assert(ic_synth_wav_complete(path, 16000, 100));
     ck_assert(!ic_synth_wav_complete(path, 16000, 64000));
     ck_assert(!ic_synth_wav_complete(path, 8000, 100));
-    rm_rf(dir);
-    free(dir);
+    ic_test_rmtree(dir);
     free(x);
 }
 END_TEST
@@ -553,7 +497,8 @@ static cJSON *entry(const char *ns, int pitch) {
 }
 
 START_TEST(test_examples_store) {
-    char *dir = make_tmpdir(), path[512];
+    char dir[64], path[512];
+    ic_test_mkdtemp(dir, sizeof dir, "synth");
     ic_error err;
     ic_examples *e = ic_examples_open(dir, &err);
     ck_assert_ptr_nonnull(e);
@@ -602,16 +547,15 @@ START_TEST(test_examples_store) {
     free(seen);
     cJSON_Delete(j);
 
-    write_text(path, "{\"a\": {\"note\": 1}, ");
+    ic_test_write_text(path, "{\"a\": {\"note\": 1}, ");
     ck_assert_ptr_null(ic_examples_open(dir, &err));
     ck_assert_int_eq(err.code, IC_ERR_FORMAT);
-    write_text(path, "[1, 2]");
+    ic_test_write_text(path, "[1, 2]");
     ck_assert_ptr_null(ic_examples_open(dir, &err));
-    write_text(path, "{\"a\": {\"note\": 1}, \"a\": {\"note\": 2}}");
+    ic_test_write_text(path, "{\"a\": {\"note\": 1}, \"a\": {\"note\": 2}}");
     ck_assert_ptr_null(ic_examples_open(dir, &err));
     ck_assert_ptr_nonnull(strstr(err.msg, "twice"));
-    rm_rf(dir);
-    free(dir);
+    ic_test_rmtree(dir);
 }
 END_TEST
 
@@ -661,7 +605,8 @@ static int check_entry(const char *split_dir, const cJSON *e, const ic_gm_table 
 }
 
 START_TEST(test_icsynth_notes_resume) {
-    char *dir = make_tmpdir(), split[512], json[600], wav[900];
+    char dir[64], split[512], json[600], wav[900];
+    ic_test_mkdtemp(dir, sizeof dir, "synth");
     ic_gm_table t;
     ic_error err;
     ck_assert_int_eq(ic_gm_table_load(TABLE, &t, &err), IC_OK);
@@ -691,9 +636,9 @@ START_TEST(test_icsynth_notes_resume) {
     snprintf(wav, sizeof wav, "%s/audio/flute_acoustic_timgm6mb_073-064-050.wav", split);
     struct stat before, after;
     ck_assert_int_eq(stat(wav, &before), 0);
-    char *text1 = read_text(json);
+    char *text1 = ic_test_slurp(json, NULL);
     ck_assert_int_eq(run_icsynth(dir, args), 0);
-    char *text2 = read_text(json);
+    char *text2 = ic_test_slurp(json, NULL);
     ck_assert_str_eq(text1, text2);
     ck_assert_int_eq(stat(wav, &after), 0);
     ck_assert(before.st_mtim.tv_sec == after.st_mtim.tv_sec && before.st_mtim.tv_nsec == after.st_mtim.tv_nsec);
@@ -703,7 +648,7 @@ START_TEST(test_icsynth_notes_resume) {
     snprintf(wav, sizeof wav, "%s/audio/string_acoustic_timgm6mb_040-052-127.wav", split);
     ck_assert_int_eq(truncate(wav, 5000), 0);
     ck_assert_int_eq(run_icsynth(dir, args), 0);
-    char *text3 = read_text(json);
+    char *text3 = ic_test_slurp(json, NULL);
     ck_assert_str_eq(text1, text3);
     float *x = read_nsynth_wav(wav);
     free(x);
@@ -728,13 +673,13 @@ START_TEST(test_icsynth_notes_resume) {
     free(text3);
     cJSON_Delete(j);
     cJSON_Delete(j2);
-    rm_rf(dir);
-    free(dir);
+    ic_test_rmtree(dir);
 }
 END_TEST
 
 START_TEST(test_icsynth_phrases) {
-    char *dir = make_tmpdir(), dir2[600], json[700];
+    char dir[64], dir2[600], json[700];
+    ic_test_mkdtemp(dir, sizeof dir, "synth");
     ic_gm_table t;
     ic_error err;
     ck_assert_int_eq(ic_gm_table_load(TABLE, &t, &err), IC_OK);
@@ -776,7 +721,7 @@ START_TEST(test_icsynth_phrases) {
     ck_assert_int_eq(run_icsynth(dir, args2), 0);
     char json2[800];
     snprintf(json2, sizeof json2, "%s/nsynth-train/examples.json", dir2);
-    char *a = read_text(json), *b = read_text(json2);
+    char *a = ic_test_slurp(json, NULL), *b = ic_test_slurp(json2, NULL);
     ck_assert_str_eq(a, b);
     free(a);
     free(b);
@@ -794,13 +739,13 @@ START_TEST(test_icsynth_phrases) {
     free(n8);
     cJSON_Delete(j8);
     cJSON_Delete(j);
-    rm_rf(dir);
-    free(dir);
+    ic_test_rmtree(dir);
 }
 END_TEST
 
 START_TEST(test_icsynth_split_hash_and_silence) {
-    char *dir = make_tmpdir(), path[600];
+    char dir[64], path[600];
+    ic_test_mkdtemp(dir, sizeof dir, "synth");
     const char *args[] = {"--soundfont", TIM, "--out", dir, "--split", "valid:3,test:1", "--programs", "73,74",
                           "--pitch-step", "2", "--table", TABLE, "--quiet", NULL};
     ck_assert_int_eq(run_icsynth(dir, args), 0);
@@ -832,16 +777,16 @@ START_TEST(test_icsynth_split_hash_and_silence) {
     ck_assert_int_eq(cJSON_GetArraySize(h), 0);
     cJSON_Delete(h);
     snprintf(path, sizeof path, "%s/log", dir);
-    char *log = read_text(path);
+    char *log = ic_test_slurp(path, NULL);
     ck_assert_ptr_nonnull(strstr(log, "0 rendered, 0 already present, 20 skipped silent"));
     free(log);
-    rm_rf(dir);
-    free(dir);
+    ic_test_rmtree(dir);
 }
 END_TEST
 
 START_TEST(test_icsynth_usage) {
-    char *dir = make_tmpdir();
+    char dir[64];
+    ic_test_mkdtemp(dir, sizeof dir, "synth");
     const char *none[] = {"--out", dir, "--split", "x", NULL};
     ck_assert_int_eq(run_icsynth(dir, none), 2);
     const char *bad_prog[] = {"--soundfont", TIM, "--out", dir, "--split", "x", "--programs", "200", NULL};
@@ -867,8 +812,7 @@ START_TEST(test_icsynth_usage) {
     close(fd);
     const char *help[] = {"--help", NULL};
     ck_assert_int_eq(run_icsynth(dir, help), 0);
-    rm_rf(dir);
-    free(dir);
+    ic_test_rmtree(dir);
 }
 END_TEST
 

@@ -1,5 +1,6 @@
 /* Shared helpers for the Check suites: a main() macro, random fills, and a
- * finite-difference gradient checker.  Header-only; each test_*.c is its own binary. */
+ * finite-difference gradient checker.  Header-only; each test_*.c is its own binary.
+ * Temporary directories, files, WAVs and running the programs: testutil_io.h. */
 #ifndef IC_TESTUTIL_H
 #define IC_TESTUTIL_H
 #include <check.h>

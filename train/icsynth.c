@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "ic/cli.h"
 #include "ic/progress.h"
 #include "ic/rng.h"
 #include "ic/synth.h"
@@ -27,6 +28,8 @@
 #define CHECKPOINT_SECONDS 30.0
 #define DEFAULT_TABLE "datasets/gm_families.tsv"
 #define DEFAULT_PHRASES 16
+
+static const char PROG[] = "icsynth";
 
 static const char USAGE[] =
     "usage: icsynth --soundfont FILE --out DIR --split NAME [options]\n"
@@ -111,22 +114,6 @@ static volatile sig_atomic_t g_interrupted;
 
 static void on_signal(int sig) { (void)sig; g_interrupted = 1; }
 
-static int usage_error(const char *fmt, const char *arg) {
-    fprintf(stderr, "icsynth: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n(icsynth --help for usage)\n");
-    return 2;
-}
-
-static int parse_int(const char *s, int lo, int hi, int *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) return -1;
-    *out = (int)v;
-    return 0;
-}
-
 /* Returns -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, options *o) {
     memset(o, 0, sizeof *o);
@@ -136,14 +123,14 @@ static int parse_args(int argc, char **argv, options *o) {
     o->velocities = "25,50,75,100,127";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { fputs(USAGE, stdout); return 0; }
+        if (ic_cli_help(a, USAGE)) return 0;
         if (strcmp(a, "--quiet") == 0) { o->quiet = 1; continue; }
         static const char *const with_value[] = {"--soundfont", "--out", "--split", "--mode", "--programs",
             "--velocities", "--pitch-step", "--phrases", "--seed", "--jobs", "--gain", "--tag", "--table"};
         int known = 0;
         for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++) known |= strcmp(a, with_value[k]) == 0;
-        if (!known) return usage_error("unknown argument '%s'", a);
-        if (i + 1 >= argc) return usage_error("%s needs a value", a);
+        if (!known) return ic_cli_usage_error(PROG, "unknown argument '%s'", a);
+        if (i + 1 >= argc) return ic_cli_usage_error(PROG, "%s needs a value", a);
         const char *v = argv[++i];
         if (strcmp(a, "--soundfont") == 0) o->soundfont = v;
         else if (strcmp(a, "--out") == 0) o->out = v;
@@ -155,34 +142,36 @@ static int parse_args(int argc, char **argv, options *o) {
         else if (strcmp(a, "--mode") == 0) {
             if (strcmp(v, "notes") == 0) o->phrases_mode = 0;
             else if (strcmp(v, "phrases") == 0) o->phrases_mode = 1;
-            else return usage_error("--mode must be notes or phrases, found '%s'", v);
+            else return ic_cli_usage_error(PROG, "--mode must be notes or phrases, found '%s'", v);
         } else if (strcmp(a, "--pitch-step") == 0) {
-            if (parse_int(v, 1, 127, &o->pitch_step)) return usage_error("--pitch-step must be 1-127, found '%s'", v);
+            if (ic_cli_parse_int(v, 1, 127, &o->pitch_step))
+                return ic_cli_usage_error(PROG, "--pitch-step must be 1-127, found '%s'", v);
         } else if (strcmp(a, "--phrases") == 0) {
-            if (parse_int(v, 1, 9999, &o->n_phrases)) return usage_error("--phrases must be 1-9999, found '%s'", v);
+            if (ic_cli_parse_int(v, 1, 9999, &o->n_phrases))
+                return ic_cli_usage_error(PROG, "--phrases must be 1-9999, found '%s'", v);
         } else if (strcmp(a, "--jobs") == 0) {
-            if (parse_int(v, 1, 256, &o->jobs)) return usage_error("--jobs must be 1-256, found '%s'", v);
+            if (ic_cli_parse_int(v, 1, 256, &o->jobs))
+                return ic_cli_usage_error(PROG, "--jobs must be 1-256, found '%s'", v);
         } else if (strcmp(a, "--seed") == 0) {
-            char *end;
-            errno = 0;
-            o->seed = strtoull(v, &end, 10);
-            if (errno || end == v || *end || *v == '-') return usage_error("--seed must be a non-negative integer, found '%s'", v);
+            if (ic_cli_parse_u64(v, &o->seed))
+                return ic_cli_usage_error(PROG, "--seed must be a non-negative integer, found '%s'", v);
         } else if (strcmp(a, "--gain") == 0) {
-            char *end;
-            double g = strtod(v, &end);
-            if (end == v || *end || !(g > 0 && g <= 10)) return usage_error("--gain must be in (0, 10], found '%s'", v);
+            double g;
+            if (ic_cli_parse_double(v, 0, 10, &g) || g <= 0)
+                return ic_cli_usage_error(PROG, "--gain must be in (0, 10], found '%s'", v);
             o->gain = (float)g;
         }
     }
-    if (!o->soundfont) return usage_error("%s", "--soundfont is required");
-    if (!o->out) return usage_error("%s", "--out is required");
-    if (!o->split) return usage_error("%s", "--split is required");
-    if (strlen(o->out) > 3000) return usage_error("%s", "--out: path too long");
+    if (!o->soundfont) return ic_cli_usage_error(PROG, "--soundfont is required");
+    if (!o->out) return ic_cli_usage_error(PROG, "--out is required");
+    if (!o->split) return ic_cli_usage_error(PROG, "--split is required");
+    if (strlen(o->out) > 3000) return ic_cli_usage_error(PROG, "--out: path too long");
     if (o->tag) {
         size_t n = strlen(o->tag);
         int ok = n > 0 && n < 32;
         for (size_t k = 0; k < n; k++) ok &= (o->tag[k] >= 'a' && o->tag[k] <= 'z') || (o->tag[k] >= '0' && o->tag[k] <= '9');
-        if (!ok) return usage_error("--tag must be 1-31 lowercase letters and digits, found '%s'", o->tag);
+        if (!ok)
+            return ic_cli_usage_error(PROG, "--tag must be 1-31 lowercase letters and digits, found '%s'", o->tag);
     }
     return -1;
 }
@@ -494,16 +483,16 @@ int main(int argc, char **argv) {
     sh.o = &o;
     ic_error err;
     ic_error_clear(&err);
-    if (ic_split_spec_parse(o.split, &sh.splits, &err) != IC_OK) return usage_error("%s", err.msg);
+    if (ic_split_spec_parse(o.split, &sh.splits, &err) != IC_OK) return ic_cli_usage_error(PROG, "%s", err.msg);
     unsigned char mask[128];
     if (o.programs) {
-        if (ic_synth_parse_programs(o.programs, mask, &err) != IC_OK) return usage_error("%s", err.msg);
+        if (ic_synth_parse_programs(o.programs, mask, &err) != IC_OK) return ic_cli_usage_error(PROG, "%s", err.msg);
     } else {
         memset(mask, 1, sizeof mask);
     }
     int vel[128], n_vel = 0;
     if (ic_synth_parse_ints(o.velocities, 1, 127, vel, 128, &n_vel, &err) != IC_OK)
-        return usage_error("--velocities %s", err.msg);
+        return ic_cli_usage_error(PROG, "--velocities %s", err.msg);
     if (o.tag) snprintf(sh.tag, sizeof sh.tag, "%s", o.tag);
     else ic_synth_sf_tag(o.soundfont, sh.tag, sizeof sh.tag);
 
