@@ -11,8 +11,11 @@
 #include "ic/rng.h"
 
 /* int main() that runs one suite and exits non-zero on any failure. */
+/* Check's default 4 s per test is too tight for sanitizer builds on a busy
+ * 2-core machine; 120 s unless CK_DEFAULT_TIMEOUT says otherwise. */
 #define IC_TEST_MAIN(suite_fn)                                        \
     int main(void) {                                                  \
+        setenv("CK_DEFAULT_TIMEOUT", "120", 0);                       \
         SRunner *sr = srunner_create(suite_fn());                     \
         srunner_run_all(sr, CK_NORMAL);                               \
         int failed = srunner_ntests_failed(sr);                       \
