@@ -2,7 +2,9 @@
  * recording the audio front end reads.  The recording is streamed block by block
  * (memory stays flat however long it is), cut into windows of the model's length,
  * and the windows go through the network in batches; features come from
- * ic_model_features, the path training uses.  Output: a table per file, or JSON. */
+ * ic_model_features, the path training uses.  With --notes the same samples also go
+ * through the note transcriber (ic/transcribe.h) and each window lists the notes heard
+ * in it.  Output: a table per file, or JSON. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -17,15 +19,17 @@
 #include "ic/model.h"
 #include "ic/predict.h"
 #include "ic/threads.h"
+#include "ic/transcribe.h"
 
 #define BATCH 16                 /* windows per forward pass */
 #define MIN_PARTIAL_SECONDS 1.0  /* a shorter final window is dropped */
 #define DEFAULT_WEIGHTS "ic-cnn.icw"
 #define MAX_FAMILIES 256         /* family classes the summary tracks */
+#define TEXT_NOTES 6             /* note names shown per window in the table */
 
 static const char USAGE[] =
     "usage: icinfer [--weights FILE] [--window SECONDS] [--hop SECONDS] [--json]\n"
-    "               [--threads N] FILE...\n"
+    "               [--notes] [--threads N] FILE...\n"
     "\n"
     "Classifies recordings (wav, flac, ogg, opus, mp3, m4a/aac, ...; '-' reads standard\n"
     "input) window by window: whether something is playing, the instrument family with\n"
@@ -39,6 +43,8 @@ static const char USAGE[] =
     "                   model): the network is built for one length\n"
     "  --hop SECONDS    step between window starts (default: the window length)\n"
     "  --json           JSON: one object for one file, an array for several\n"
+    "  --notes          also transcribe the notes (monophonic, as icnotes does) and list\n"
+    "                   those sounding in each window\n"
     "  --threads N      worker threads (default: all cores)\n"
     "  --help           this text\n"
     "\n"
@@ -56,7 +62,9 @@ static const char USAGE[] =
     "\"confidence\", \"top\": [{\"family\", \"p\"}], \"pitch\": {\"midi\", \"note\", \"p\"}}],\n"
     "\"summary\": {\"families\": [{\"family\", \"seconds\", \"windows\"}], \"playing_seconds\",\n"
     "\"not_playing_seconds\"}}.  family, confidence and pitch are null and top is empty\n"
-    "for windows where nothing is playing.\n"
+    "for windows where nothing is playing.  With --notes each window also has \"notes\":\n"
+    "[{\"onset\", \"offset\", \"midi\", \"note\", \"cents\", \"velocity\"}] (times in s from\n"
+    "the start of the file; a note overlapping several windows is listed in each).\n"
     "\n"
     "Exit status: 0 success, 1 runtime failure (a file that cannot be read or decoded\n"
     "is reported on standard error and left out; the other files are still processed),\n"
@@ -65,7 +73,7 @@ static const char USAGE[] =
 typedef struct {
     const char *weights;
     double window, hop;          /* seconds; 0 = not given */
-    int json, threads;
+    int json, threads, notes;
     char **files;
     int n_files;
 } options;
@@ -103,6 +111,8 @@ static int parse_args(int argc, char **argv, options *o) {
             return 0;
         } else if (strcmp(a, "--json") == 0) {
             o->json = 1;
+        } else if (strcmp(a, "--notes") == 0) {
+            o->notes = 1;
         } else if (!strcmp(a, "--weights") || !strcmp(a, "--window") || !strcmp(a, "--hop") ||
                    !strcmp(a, "--threads")) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
@@ -189,6 +199,8 @@ typedef struct {
 typedef struct {
     window_result *w;
     size_t n, cap;
+    ic_note *notes;              /* with --notes: the file's notes in time order */
+    size_t n_notes, cap_notes;
 } results;
 
 typedef struct {
@@ -201,6 +213,7 @@ typedef struct {
     int pending;
     float **work;                /* per-thread feature scratch */
     int n_work;
+    int notes;                   /* --notes */
 } engine;
 
 static int results_push(results *r, long long start, size_t len, const ic_prediction *p) {
@@ -215,6 +228,28 @@ static int results_push(results *r, long long start, size_t len, const ic_predic
     r->w[r->n].len = len;
     r->w[r->n].p = *p;
     r->n++;
+    return 0;
+}
+
+static int notes_push(results *r, const ic_note *x) {
+    if (r->n_notes == r->cap_notes) {
+        size_t cap = r->cap_notes ? 2 * r->cap_notes : 64;
+        ic_note *v = realloc(r->notes, cap * sizeof *v);
+        if (!v) return -1;
+        r->notes = v;
+        r->cap_notes = cap;
+    }
+    r->notes[r->n_notes++] = *x;
+    return 0;
+}
+
+/* Feeds n samples to the note transcriber (n == 0: ends the input) and collects the
+ * notes it has finished.  0, -1 with err set, -2 out of memory. */
+static int transcribe(ic_transcriber *tr, results *r, const float *x, size_t n, ic_error *err) {
+    if ((n ? ic_transcriber_process(tr, x, n, err) : ic_transcriber_finish(tr, err)) != IC_OK) return -1;
+    ic_note note;
+    while (ic_transcriber_pop(tr, &note))
+        if (notes_push(r, &note)) return -2;
     return 0;
 }
 
@@ -249,6 +284,12 @@ static int run_file(engine *e, const char *path, results *r, ic_audio_info *info
                     ic_error *err) {
     ic_audio *a = ic_audio_open(path, e->m->fp.sample_rate, err);
     if (!a) return -1;
+    ic_transcriber *tr = NULL;
+    if (e->notes) {
+        ic_transcriber_params tp;
+        ic_transcriber_defaults(&tp, e->m->fp.sample_rate, 440.0);
+        if (!(tr = ic_transcriber_new(&tp, err))) { ic_audio_close(a); return -1; }
+    }
     *info = *ic_audio_get_info(a);
     size_t W = e->W, have = 0, skip = 0;
     long long start = 0, last_end = 0;
@@ -263,6 +304,7 @@ static int run_file(engine *e, const char *path, results *r, ic_audio_info *info
             long k = ic_audio_read(a, skip ? buf : buf + have, want, err);
             if (k < 0) { rc = -1; break; }
             if (k == 0) { eof = 1; break; }
+            if (tr && (rc = transcribe(tr, r, skip ? buf : buf + have, (size_t)k, err)) != 0) break;
             *total += k;
             if (skip) skip -= (size_t)k;
             else have += (size_t)k;
@@ -283,7 +325,9 @@ static int run_file(engine *e, const char *path, results *r, ic_audio_info *info
     if (rc == 0 && have > 0 && start + (long long)have > last_end && (have >= e->min_partial || *total == (long long)have))
         if (add_window(e, r, buf, have, start)) rc = -2;
     if (rc == 0 && flush(e, r)) rc = -2;
+    if (rc == 0 && tr) rc = transcribe(tr, r, NULL, 0, err);
     if (rc == -2) ic_error_set(err, IC_ERR_NOMEM, "%s: out of memory", path);
+    ic_transcriber_free(tr);
     e->pending = 0;
     free(buf);
     ic_audio_close(a);
@@ -335,6 +379,46 @@ static int summarise(const engine *e, const results *r, family_time *ft, int cap
 static double round_ms(double s) { return round(s * 1000.0) / 1000.0; }
 static double round_p(double p) { return round(p * 10000.0) / 10000.0; }
 
+/* 1 when note x sounds in [t0, t1) s. */
+static int note_in(const ic_note *x, double t0, double t1) { return x->onset < t1 && x->offset > t0; }
+
+/* "notes": [...] of one window into o. */
+static void window_notes_json(cJSON *o, const results *r, double t0, double t1) {
+    char note[8];
+    cJSON *arr = cJSON_AddArrayToObject(o, "notes");
+    for (size_t i = 0; arr && i < r->n_notes; i++) {
+        const ic_note *x = &r->notes[i];
+        if (!note_in(x, t0, t1)) continue;
+        cJSON *n = cJSON_CreateObject();
+        if (!n) return;
+        cJSON_AddItemToArray(arr, n);
+        cJSON_AddNumberToObject(n, "onset", round_ms(x->onset));
+        cJSON_AddNumberToObject(n, "offset", round_ms(x->offset));
+        cJSON_AddNumberToObject(n, "midi", x->midi);
+        cJSON_AddStringToObject(n, "note", ic_midi_note_name(x->midi, note, sizeof note));
+        cJSON_AddNumberToObject(n, "cents", round(x->cents * 10.0) / 10.0);
+        cJSON_AddNumberToObject(n, "velocity", x->velocity);
+    }
+}
+
+/* The window's note names for the table: "C4 D4 E4", at most TEXT_NOTES, then "+N". */
+static void window_notes_text(char *buf, size_t cap, const results *r, double t0, double t1) {
+    char note[8];
+    size_t k = 0;
+    int shown = 0, more = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < r->n_notes; i++) {
+        if (!note_in(&r->notes[i], t0, t1)) continue;
+        if (shown == TEXT_NOTES) { more++; continue; }
+        int w = snprintf(buf + k, cap - k, "%s%s", shown ? " " : "", ic_midi_note_name(r->notes[i].midi, note, sizeof note));
+        if (w < 0 || (size_t)w >= cap - k) break;
+        k += (size_t)w;
+        shown++;
+    }
+    if (more && k < cap) snprintf(buf + k, cap - k, " +%d", more);
+    if (!shown) snprintf(buf, cap, "-");
+}
+
 static cJSON *file_json(const engine *e, const char *path, const ic_audio_info *info, long long total,
                         const results *r) {
     const ic_model *m = e->m;
@@ -381,6 +465,7 @@ static cJSON *file_json(const engine *e, const char *path, const ic_audio_info *
         } else {
             cJSON_AddNullToObject(o, "pitch");
         }
+        if (e->notes) window_notes_json(o, r, (double)w->start / sr, (double)(w->start + (long long)w->len) / sr);
     }
     family_time ft[MAX_FAMILIES];
     double playing, silent;
@@ -403,16 +488,23 @@ static void file_text(FILE *f, const engine *e, const char *path, const ic_audio
                       const results *r) {
     const ic_model *m = e->m;
     double sr = m->fp.sample_rate;
-    char nb[32], note[8], top[160];
+    char nb[32], note[8], top[160], notes[96];
     fprintf(f, "%s: %d Hz, %.2f s, %zu window%s of %.2f s, hop %.2f s\n", strcmp(path, "-") ? path : "stdin",
             info->sample_rate, (double)total / sr, r->n, r->n == 1 ? "" : "s", (double)e->W / sr, (double)e->H / sr);
-    fprintf(f, "  %8s %8s  %-7s %-12s %5s  %-44s %s\n", "start", "end", "playing", "family", "p", "top 3", "pitch");
+    if (e->notes)
+        fprintf(f, "  %8s %8s  %-7s %-12s %5s  %-44s %-14s %s\n", "start", "end", "playing", "family", "p", "top 3", "pitch",
+                "notes");
+    else
+        fprintf(f, "  %8s %8s  %-7s %-12s %5s  %-44s %s\n", "start", "end", "playing", "family", "p", "top 3", "pitch");
     for (size_t i = 0; i < r->n; i++) {
         const window_result *w = &r->w[i];
         const ic_prediction *p = &w->p;
-        fprintf(f, "  %8.2f %8.2f  ", (double)w->start / sr, (double)(w->start + (long long)w->len) / sr);
+        double t0 = (double)w->start / sr, t1 = (double)(w->start + (long long)w->len) / sr;
+        if (e->notes) window_notes_text(notes, sizeof notes, r, t0, t1);
+        fprintf(f, "  %8.2f %8.2f  ", t0, t1);
         if (!p->playing) {
-            fprintf(f, "no      (p %.2f)\n", p->p_playing);
+            if (e->notes) fprintf(f, "no      (p %.2f)%*s%s\n", p->p_playing, 72, "", notes);
+            else fprintf(f, "no      (p %.2f)\n", p->p_playing);
             continue;
         }
         fprintf(f, "%-7s ", "yes");
@@ -426,10 +518,12 @@ static void file_text(FILE *f, const engine *e, const char *path, const ic_audio
         } else {
             fprintf(f, "%-12s %5s  %-44s ", "-", "-", "-");
         }
+        char pitch[32] = "-";
         if (p->pitch_midi >= 0)
-            fprintf(f, "%s (%d) %.2f\n", ic_midi_note_name(p->pitch_midi, note, sizeof note), p->pitch_midi, p->pitch_p);
-        else
-            fprintf(f, "-\n");
+            snprintf(pitch, sizeof pitch, "%s (%d) %.2f", ic_midi_note_name(p->pitch_midi, note, sizeof note), p->pitch_midi,
+                     p->pitch_p);
+        if (e->notes) fprintf(f, "%-14s %s\n", pitch, notes);
+        else fprintf(f, "%s\n", pitch);
     }
     family_time ft[MAX_FAMILIES];
     double playing, silent;
@@ -472,6 +566,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     e.min_partial = (size_t)llround(MIN_PARTIAL_SECONDS * sr);
+    e.notes = o.notes;
     if (e.min_partial > e.W) e.min_partial = e.W;
 
     ic_error err;
@@ -514,6 +609,7 @@ int main(int argc, char **argv) {
             file_text(stdout, &e, o.files[i], &info, total, &r);
         }
         free(r.w);
+        free(r.notes);
     }
     if (rc == 0 && all) {
         char *s = cJSON_Print(all);
