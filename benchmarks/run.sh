@@ -288,6 +288,16 @@ kernels() {
   done
 }
 
+# Issue 7: note transcription, tuning and tempo against aubio on 100 held-out pieces.
+notes() {
+  echo "## Notes, tuning and tempo: icnotes against aubio"
+  echo
+  if [ "$QUICK" = 1 ]; then echo "Skipped (QUICK=1)."; echo; return; fi
+  log "notes: benchmarks/notes/run.sh 100 5000 (log: $OUTD/notes.log)"
+  benchmarks/notes/run.sh 100 5000 2> "$OUTD/notes.log" || failed notes "$OUTD/notes.log"
+  echo
+}
+
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 cores=$(nproc)
 log "training the tiny CNN for the PyTorch comparison (log: $OUTD/tiny.log)"
@@ -302,6 +312,7 @@ tiny_cnn > "$OUTD/tiny.log" 2>&1 || log "the tiny CNN failed (see $OUTD/tiny.log
   t=$(date +%s); accuracy; log "accuracy: $(( $(date +%s) - t )) s"
   t=$(date +%s); speed; log "speed: $(( $(date +%s) - t )) s"
   t=$(date +%s); kernels; log "kernels: $(( $(date +%s) - t )) s"
+  t=$(date +%s); notes; log "notes: $(( $(date +%s) - t )) s"
   echo "---"
   echo
   echo "Whole run: $(( $(date +%s) - start )) s (\`benchmarks/run.sh\`)."
