@@ -14,6 +14,7 @@
 #include "ic/timer.h"
 #include "ic/audio.h"
 #include "ic/baseline.h"
+#include "ic/cli.h"
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -77,15 +78,6 @@ static void usage(FILE *f) {
 "Exit status: 0 success, 1 runtime failure, 2 bad usage, 130 interrupted (resumable).\n");
 }
 
-static int parse_num(const char *s, double lo, double hi, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi)) return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, options *o) {
     memset(o, 0, sizeof *o);
     o->model_kind = "cnn";
@@ -98,9 +90,9 @@ static int parse_args(int argc, char **argv, options *o) {
         {"resume", 1, 0, 'r'}, {"threads", 1, 0, 't'}, {"width", 1, 0, 'w'}, {"mels", 1, 0, 'M'},
         {"weight-decay", 1, 0, 'W'}, {"cache", 1, 0, 'c'}, {"speech", 1, 0, 'S'},
         {"no-augment", 0, 0, 'A'}, {"stop-after", 1, 0, 'X'}, {"valid-max", 1, 0, 'V'}, {"neg-per-batch", 1, 0, 'N'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    int c;
+    int c, idx = 0;
     double v;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
         switch (c) {
         case 'd': o->data = optarg; break;
         case 'o': o->out = optarg; break;
@@ -111,23 +103,23 @@ static int parse_args(int argc, char **argv, options *o) {
         case 'A': o->augment = 0; break;
         case 'q': o->quiet = 1; break;
         case 'h': usage(stdout); exit(0);
-        case 'e': if (parse_num(optarg, 1, 10000, &v)) goto bad; o->epochs = (int)v; break;
-        case 'b': if (parse_num(optarg, 2, 4096, &v)) goto bad; o->batch = (int)v; break;
-        case 'l': if (parse_num(optarg, 1e-7, 10, &v)) goto bad; o->lr = (float)v; break;
-        case 'W': if (parse_num(optarg, 0, 10, &v)) goto bad; o->weight_decay = (float)v; break;
-        case 'B': if (parse_num(optarg, 0, 1e9, &v)) goto bad; o->balance = (size_t)v; break;
-        case 's': if (parse_num(optarg, 0, 1e15, &v)) goto bad; o->seed = (uint64_t)v; break;
-        case 't': if (parse_num(optarg, 0, 1024, &v)) goto bad; o->threads = (int)v; break;
-        case 'w': if (parse_num(optarg, 1, 512, &v)) goto bad; o->width = (int)v; break;
-        case 'M': if (parse_num(optarg, 8, 512, &v)) goto bad; o->mels = (int)v; break;
-        case 'N': if (parse_num(optarg, 1, 4096, &v)) goto bad; o->neg_per_batch = (int)v; break;
-        case 'V': if (parse_num(optarg, 0, 1e9, &v)) goto bad; o->valid_max = (size_t)v; break;
-        case 'X': if (parse_num(optarg, 1, 1e12, &v)) goto bad; o->stop_after = (long)v; break;
+        case 'e': if (ic_cli_parse_double(optarg, 1, 10000, &v)) goto bad; o->epochs = (int)v; break;
+        case 'b': if (ic_cli_parse_double(optarg, 2, 4096, &v)) goto bad; o->batch = (int)v; break;
+        case 'l': if (ic_cli_parse_double(optarg, 1e-7, 10, &v)) goto bad; o->lr = (float)v; break;
+        case 'W': if (ic_cli_parse_double(optarg, 0, 10, &v)) goto bad; o->weight_decay = (float)v; break;
+        case 'B': if (ic_cli_parse_double(optarg, 0, 1e9, &v)) goto bad; o->balance = (size_t)v; break;
+        case 's': if (ic_cli_parse_double(optarg, 0, 1e15, &v)) goto bad; o->seed = (uint64_t)v; break;
+        case 't': if (ic_cli_parse_double(optarg, 0, 1024, &v)) goto bad; o->threads = (int)v; break;
+        case 'w': if (ic_cli_parse_double(optarg, 1, 512, &v)) goto bad; o->width = (int)v; break;
+        case 'M': if (ic_cli_parse_double(optarg, 8, 512, &v)) goto bad; o->mels = (int)v; break;
+        case 'N': if (ic_cli_parse_double(optarg, 1, 4096, &v)) goto bad; o->neg_per_batch = (int)v; break;
+        case 'V': if (ic_cli_parse_double(optarg, 0, 1e9, &v)) goto bad; o->valid_max = (size_t)v; break;
+        case 'X': if (ic_cli_parse_double(optarg, 1, 1e12, &v)) goto bad; o->stop_after = (long)v; break;
         default: usage(stderr); return -1;
         }
         continue;
     bad:
-        fprintf(stderr, "ictrain: invalid value '%s' for %s\n", optarg, argv[optind - 1]);
+        fprintf(stderr, "ictrain: invalid value '%s' for --%s\n", optarg, opts[idx].name);
         return -1;
     }
     if (optind < argc) { fprintf(stderr, "ictrain: unexpected argument '%s'\n", argv[optind]); return -1; }
