@@ -136,14 +136,16 @@ int main(void) {
         fprintf(stderr, "bench_audio: mkdtemp %s: %s\n", dir, strerror(errno));
         return 1;
     }
-    char wav10[600], flac10[600], wav1[600];
+    char wav10[600], flac10[600], wav1[600], wav60[600];
     snprintf(wav10, sizeof wav10, "%s/10min_44k_stereo.wav", dir);
     snprintf(flac10, sizeof flac10, "%s/10min_44k_stereo.flac", dir);
     snprintf(wav1, sizeof wav1, "%s/1min_44k_stereo.wav", dir);
+    snprintf(wav60, sizeof wav60, "%s/60min_44k_stereo.wav", dir);
     int rc = 0;
     fprintf(stderr, "bench_audio: generating test files in %s\n", dir);
     if (write_file(wav10, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 600) || write_file(wav1, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 60) ||
-        write_file(flac10, SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 600)) {
+        write_file(flac10, SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 600) ||
+        write_file(wav60, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 3600)) {
         rc = 1;
         goto done;
     }
@@ -154,6 +156,7 @@ int main(void) {
         { "decode + resample to 16 kHz, 64k-sample blocks", wav1, "1 min 44.1 kHz stereo s16 wav", 0 },
         { "decode + resample to 16 kHz, 64k-sample blocks", wav10, "10 min 44.1 kHz stereo s16 wav", 0 },
         { "decode + resample to 16 kHz, 64k-sample blocks", flac10, "10 min 44.1 kHz stereo s16 flac", 0 },
+        { "decode + resample to 16 kHz, 64k-sample blocks", wav60, "60 min 44.1 kHz stereo s16 wav", 0 },
         { "decode + resample, whole file in memory (ic_audio_load)", wav10, "10 min 44.1 kHz stereo s16 wav", 1 },
     };
     for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
@@ -199,6 +202,7 @@ done:
     unlink(wav10);
     unlink(wav1);
     unlink(flac10);
+    unlink(wav60);
     rmdir(dir);
     return rc;
 }
