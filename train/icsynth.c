@@ -56,7 +56,8 @@ static const char USAGE[] =
     "  --phrases N          phrases per program in --mode phrases (default 16)\n"
     "  --seed N             phrase seed (default 0); phrases depend on it, the soundfont\n"
     "                       tag, the program and the phrase number only\n"
-    "  --jobs N             worker threads, each with its own synth (default: all cores)\n"
+    "  --jobs N             worker threads, each with its own synth (default: all cores);\n"
+    "  --threads N          the same, as on every ic program\n"
     "  --gain G             fluidsynth synth.gain (default 1.0)\n"
     "  --tag TAG            soundfont tag in names (default: from the file name, e.g.\n"
     "                       FluidR3_GM.sf2 -> fluidr3)\n"
@@ -126,7 +127,7 @@ static int parse_args(int argc, char **argv, options *o) {
         if (ic_cli_help(a, USAGE)) return 0;
         if (strcmp(a, "--quiet") == 0) { o->quiet = 1; continue; }
         static const char *const with_value[] = {"--soundfont", "--out", "--split", "--mode", "--programs",
-            "--velocities", "--pitch-step", "--phrases", "--seed", "--jobs", "--gain", "--tag", "--table"};
+            "--velocities", "--pitch-step", "--phrases", "--seed", "--jobs", "--threads", "--gain", "--tag", "--table"};
         int known = 0;
         for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++) known |= strcmp(a, with_value[k]) == 0;
         if (!known) return ic_cli_usage_error(PROG, "unknown argument '%s'", a);
@@ -149,9 +150,9 @@ static int parse_args(int argc, char **argv, options *o) {
         } else if (strcmp(a, "--phrases") == 0) {
             if (ic_cli_parse_int(v, 1, 9999, &o->n_phrases))
                 return ic_cli_usage_error(PROG, "--phrases must be 1-9999, found '%s'", v);
-        } else if (strcmp(a, "--jobs") == 0) {
+        } else if (strcmp(a, "--jobs") == 0 || strcmp(a, "--threads") == 0) {
             if (ic_cli_parse_int(v, 1, 256, &o->jobs))
-                return ic_cli_usage_error(PROG, "--jobs must be 1-256, found '%s'", v);
+                return ic_cli_usage_error(PROG, "%s must be 1-256, found '%s'", a, v);
         } else if (strcmp(a, "--seed") == 0) {
             if (ic_cli_parse_u64(v, &o->seed))
                 return ic_cli_usage_error(PROG, "--seed must be a non-negative integer, found '%s'", v);
