@@ -199,8 +199,7 @@ typedef struct {
 typedef struct {
     window_result *w;
     size_t n, cap;
-    ic_note *notes;              /* with --notes: the file's notes in time order */
-    size_t n_notes, cap_notes;
+    ic_note_list notes;          /* with --notes: the file's notes in time order */
 } results;
 
 typedef struct {
@@ -231,26 +230,11 @@ static int results_push(results *r, long long start, size_t len, const ic_predic
     return 0;
 }
 
-static int notes_push(results *r, const ic_note *x) {
-    if (r->n_notes == r->cap_notes) {
-        size_t cap = r->cap_notes ? 2 * r->cap_notes : 64;
-        ic_note *v = realloc(r->notes, cap * sizeof *v);
-        if (!v) return -1;
-        r->notes = v;
-        r->cap_notes = cap;
-    }
-    r->notes[r->n_notes++] = *x;
-    return 0;
-}
-
 /* Feeds n samples to the note transcriber (n == 0: ends the input) and collects the
  * notes it has finished.  0, -1 with err set, -2 out of memory. */
 static int transcribe(ic_transcriber *tr, results *r, const float *x, size_t n, ic_error *err) {
     if ((n ? ic_transcriber_process(tr, x, n, err) : ic_transcriber_finish(tr, err)) != IC_OK) return -1;
-    ic_note note;
-    while (ic_transcriber_pop(tr, &note))
-        if (notes_push(r, &note)) return -2;
-    return 0;
+    return ic_transcriber_drain(tr, &r->notes) ? -2 : 0;
 }
 
 /* Features of the pending windows (threads), one forward, decode into r. */
@@ -386,8 +370,8 @@ static int note_in(const ic_note *x, double t0, double t1) { return x->onset < t
 static void window_notes_json(cJSON *o, const results *r, double t0, double t1) {
     char note[8];
     cJSON *arr = cJSON_AddArrayToObject(o, "notes");
-    for (size_t i = 0; arr && i < r->n_notes; i++) {
-        const ic_note *x = &r->notes[i];
+    for (size_t i = 0; arr && i < r->notes.n; i++) {
+        const ic_note *x = &r->notes.v[i];
         if (!note_in(x, t0, t1)) continue;
         cJSON *n = cJSON_CreateObject();
         if (!n) return;
@@ -407,10 +391,10 @@ static void window_notes_text(char *buf, size_t cap, const results *r, double t0
     size_t k = 0;
     int shown = 0, more = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < r->n_notes; i++) {
-        if (!note_in(&r->notes[i], t0, t1)) continue;
+    for (size_t i = 0; i < r->notes.n; i++) {
+        if (!note_in(&r->notes.v[i], t0, t1)) continue;
         if (shown == TEXT_NOTES) { more++; continue; }
-        int w = snprintf(buf + k, cap - k, "%s%s", shown ? " " : "", ic_midi_note_name(r->notes[i].midi, note, sizeof note));
+        int w = snprintf(buf + k, cap - k, "%s%s", shown ? " " : "", ic_midi_note_name(r->notes.v[i].midi, note, sizeof note));
         if (w < 0 || (size_t)w >= cap - k) break;
         k += (size_t)w;
         shown++;
@@ -609,7 +593,7 @@ int main(int argc, char **argv) {
             file_text(stdout, &e, o.files[i], &info, total, &r);
         }
         free(r.w);
-        free(r.notes);
+        ic_note_list_free(&r.notes);
     }
     if (rc == 0 && all) {
         char *s = cJSON_Print(all);

@@ -97,24 +97,7 @@ static int parse_args(int argc, char **argv, options *o) {
 }
 
 typedef struct {
-    ic_note *v;
-    size_t n, cap;
-} note_list;
-
-static int note_push(note_list *l, const ic_note *x) {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        ic_note *v = realloc(l->v, cap * sizeof *v);
-        if (!v) return -1;
-        l->v = v;
-        l->cap = cap;
-    }
-    l->v[l->n++] = *x;
-    return 0;
-}
-
-typedef struct {
-    note_list notes;
+    ic_note_list notes;
     double duration, a4_est, offset_cents;
     ic_tempo_result tempo;
     ic_steadiness steady;
@@ -127,18 +110,15 @@ static int analyse(const char *path, ic_transcriber *tr, report *r, ic_error *er
     float *buf = malloc(BLOCK * sizeof *buf);
     int rc = buf ? 0 : -1;
     if (!buf) ic_error_set(err, IC_ERR_NOMEM, "%s: out of memory", path);
-    ic_note x;
     while (rc == 0) {
         long k = ic_audio_read(a, buf, BLOCK, err);
         if (k < 0) { rc = -1; break; }
         if (k == 0) break;
         if (ic_transcriber_process(tr, buf, (size_t)k, err) != IC_OK) { rc = -1; break; }
-        while (ic_transcriber_pop(tr, &x))
-            if (note_push(&r->notes, &x)) { ic_error_set(err, IC_ERR_NOMEM, "%s: out of memory", path); rc = -1; break; }
+        if (ic_transcriber_drain(tr, &r->notes)) { ic_error_set(err, IC_ERR_NOMEM, "%s: out of memory", path); rc = -1; }
     }
     if (rc == 0 && ic_transcriber_finish(tr, err) != IC_OK) rc = -1;
-    while (rc == 0 && ic_transcriber_pop(tr, &x))
-        if (note_push(&r->notes, &x)) { ic_error_set(err, IC_ERR_NOMEM, "%s: out of memory", path); rc = -1; }
+    if (rc == 0 && ic_transcriber_drain(tr, &r->notes)) { ic_error_set(err, IC_ERR_NOMEM, "%s: out of memory", path); rc = -1; }
     if (rc == 0 && ic_tempo_finish(ic_transcriber_tempo(tr), &r->tempo, err) != IC_OK) rc = -1;
     free(buf);
     ic_audio_close(a);
@@ -286,7 +266,7 @@ int main(int argc, char **argv) {
         }
         if (fflush(stdout) != 0) { fprintf(stderr, "%s: writing the results failed: %s\n", PROG, strerror(errno)); rc = 1; }
     }
-    free(r.notes.v);
+    ic_note_list_free(&r.notes);
     ic_transcriber_free(tr);
     return rc;
 }

@@ -38,6 +38,16 @@ ic_status ic_transcriber_process(ic_transcriber *t, const float *x, size_t n, ic
 ic_status ic_transcriber_finish(ic_transcriber *t, ic_error *err);
 /* Next finished note: 1, or 0 when none is ready. */
 int ic_transcriber_pop(ic_transcriber *t, ic_note *out);
+
+/* A growable list of notes in time order (zero-initialise; ic_note_list_free). */
+typedef struct {
+    ic_note *v;
+    size_t n, cap;
+} ic_note_list;
+/* Moves every finished note of t to the end of l: 0, or -1 when l cannot grow
+ * (out of memory; the notes already moved stay in l). */
+int ic_transcriber_drain(ic_transcriber *t, ic_note_list *l);
+void ic_note_list_free(ic_note_list *l);
 /* The parts, for the tuning estimate (ic_notes_tuning) and tempo (ic_tempo_finish,
  * ic_tempo_current). */
 ic_notes *ic_transcriber_notes(ic_transcriber *t);

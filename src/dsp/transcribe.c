@@ -159,3 +159,22 @@ int ic_transcriber_pop(ic_transcriber *t, ic_note *out) {
 ic_notes *ic_transcriber_notes(ic_transcriber *t) { return t->notes; }
 ic_tempo *ic_transcriber_tempo(ic_transcriber *t) { return t->tempo; }
 double ic_transcriber_seconds(const ic_transcriber *t) { return (double)t->samples / t->rate; }
+
+int ic_transcriber_drain(ic_transcriber *t, ic_note_list *l) {
+    for (;;) {
+        if (l->n == l->cap) {
+            size_t cap = l->cap ? 2 * l->cap : 64;
+            ic_note *v = realloc(l->v, cap * sizeof *v);
+            if (!v) return -1;
+            l->v = v;
+            l->cap = cap;
+        }
+        if (!ic_transcriber_pop(t, &l->v[l->n])) return 0;
+        l->n++;
+    }
+}
+
+void ic_note_list_free(ic_note_list *l) {
+    free(l->v);
+    *l = (ic_note_list){0};
+}
