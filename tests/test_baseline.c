@@ -176,17 +176,7 @@ static void save_with_meta(const ic_model *m, const char *path, const char *edit
         cJSON_DeleteItemFromObjectCaseSensitive(meta, "summary");
     }
     ic_icw_tensor t[2];
-    memset(t, 0, sizeof t);
-    const char *names[2] = {"frontend.norm_mean", "frontend.norm_std"};
-    const float *data[2] = {m->norm_mean, m->norm_std};
-    for (int i = 0; i < 2; i++) {
-        snprintf(t[i].name, sizeof t[i].name, "%s", names[i]);
-        t[i].dtype = IC_DTYPE_F32;
-        t[i].ndim = 1;
-        t[i].shape[0] = m->n_features;
-        t[i].nbytes = (size_t)m->n_features * sizeof(float);
-        t[i].data = data[i];
-    }
+    ic_model_norm_tensors(m, t);
     ic_error err = {0};
     ck_assert_msg(ic_net_save(m->net, path, meta, t, 2, &err) == IC_OK, "%s", err.msg);
     cJSON_Delete(e);

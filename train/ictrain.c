@@ -15,6 +15,7 @@
 #include "ic/audio.h"
 #include "ic/baseline.h"
 #include "ic/cli.h"
+#include "ic/predict.h"
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -225,11 +226,6 @@ static double score(const eval_result *r) {
     return (r->family + r->pitch + (1.0 - 0.5 * (r->false_alarm + r->miss))) / 3.0;
 }
 
-static int argmax(const float *v, int k) {
-    int b = 0;
-    for (int i = 1; i < k; i++) if (v[i] > v[b]) b = i;
-    return b;
-}
 
 /* Family/pitch accuracy on every clip of a split (no augmentation) and activity
  * errors on its clips plus the non-playing bank. */
@@ -252,14 +248,14 @@ static void evaluate(ic_model *m, const ic_trainsplit *s, const ic_negbank *neg,
         ic_batcher_fill(&bt, 0, pos, order, n, x, yf, yp, ya);
         ic_net_forward(m->net, x, n, 0, NULL);
         for (int i = 0; i < n; i++) {
-            ok_f += argmax(ic_net_logits(m->net, hf) + i * IC_NSYNTH_N_FAMILIES, IC_NSYNTH_N_FAMILIES) == yf[i];
+            ok_f += ic_argmax(ic_net_logits(m->net, hf) + i * IC_NSYNTH_N_FAMILIES, IC_NSYNTH_N_FAMILIES) == yf[i];
             if (yp[i] >= 0) {
-                int p = argmax(ic_net_logits(m->net, hp) + i * PITCH_CLASSES, PITCH_CLASSES);
+                int p = ic_argmax(ic_net_logits(m->net, hp) + i * PITCH_CLASSES, PITCH_CLASSES);
                 ok_p += p == yp[i];
                 ok_c += p % 12 == yp[i] % 12;
                 res->n_pitch++;
             }
-            miss += argmax(ic_net_logits(m->net, ha) + i * 2, 2) != 1;
+            miss += ic_argmax(ic_net_logits(m->net, ha) + i * 2, 2) != 1;
         }
         ic_progress_update(&pr, pos + (size_t)n);
     }
@@ -270,7 +266,7 @@ static void evaluate(ic_model *m, const ic_trainsplit *s, const ic_negbank *neg,
             ic_model_normalise(m, x + (size_t)i * cell);
         }
         ic_net_forward(m->net, x, n, 0, NULL);
-        for (int i = 0; i < n; i++) fa += argmax(ic_net_logits(m->net, ha) + i * 2, 2) == 1;
+        for (int i = 0; i < n; i++) fa += ic_argmax(ic_net_logits(m->net, ha) + i * 2, 2) == 1;
         ic_progress_update(&pr, s->n + (size_t)(pos + n));
     }
     ic_progress_finish(&pr);
@@ -447,7 +443,7 @@ int main(int argc, char **argv) {
                 ic_softmax_xent_backward(B, k, probs, ys[h], NULL, sm[h], dl);
                 for (int i = 0; i < B * k; i++) dl[i] *= w[h];
                 if (h == 0)
-                    for (int i = o.neg_per_batch; i < B; i++) correct += argmax(probs + i * k, k) == yf[i];
+                    for (int i = o.neg_per_batch; i < B; i++) correct += ic_argmax(probs + i * k, k) == yf[i];
             }
             ic_net_backward(m->net);
             ic_opt_step(opt, m->net, ic_lr_at(&sched, st.step));

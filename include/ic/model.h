@@ -52,6 +52,9 @@ ic_model *ic_model_create_summary(const cJSON *arch, const ic_frontend_params *f
                                   int pitch_base, unsigned summary, ic_error *err);
 /* Loads and checks a model file (kind "model" or "checkpoint"). */
 ic_model *ic_model_load(const char *path, ic_error *err);
+/* The normalisation statistics as the two f32 tensors a model file holds
+ * ("frontend.norm_mean", "frontend.norm_std"); t[i].data points into m. */
+void ic_model_norm_tensors(const ic_model *m, ic_icw_tensor t[2]);
 /* Saves network, front end, input kind, normalisation and the caller's extra meta. */
 ic_status ic_model_save(const ic_model *m, const char *path, const cJSON *extra_meta, ic_error *err);
 void ic_model_free(ic_model *m);

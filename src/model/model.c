@@ -137,10 +137,8 @@ cJSON *ic_model_meta(const ic_model *m, const cJSON *extra_meta) {
     return meta;
 }
 
-ic_status ic_model_save(const ic_model *m, const char *path, const cJSON *extra_meta, ic_error *err) {
-    cJSON *meta = ic_model_meta(m, extra_meta);
-    ic_icw_tensor t[2];
-    memset(t, 0, sizeof t);
+void ic_model_norm_tensors(const ic_model *m, ic_icw_tensor t[2]) {
+    memset(t, 0, 2 * sizeof *t);
     const char *names[2] = {"frontend.norm_mean", "frontend.norm_std"};
     const float *data[2] = {m->norm_mean, m->norm_std};
     for (int i = 0; i < 2; i++) {
@@ -151,6 +149,12 @@ ic_status ic_model_save(const ic_model *m, const char *path, const cJSON *extra_
         t[i].nbytes = (size_t)m->n_features * sizeof(float);
         t[i].data = data[i];
     }
+}
+
+ic_status ic_model_save(const ic_model *m, const char *path, const cJSON *extra_meta, ic_error *err) {
+    cJSON *meta = ic_model_meta(m, extra_meta);
+    ic_icw_tensor t[2];
+    ic_model_norm_tensors(m, t);
     ic_status st = ic_net_save(m->net, path, meta, t, 2, err);
     cJSON_Delete(meta);
     return st;
