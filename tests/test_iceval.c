@@ -11,6 +11,7 @@
 #include <png.h>
 #include "ic/metrics.h"
 #include "ic/model.h"
+#include "testutil_model.h"
 
 /* ---- metrics on hand-made predictions ---- */
 
@@ -152,66 +153,15 @@ static const char *tmp_path(const char *name) { return ic_test_path(g_dir, name)
 
 typedef struct { int family, pitch, activity, family_class, pitch_class; float activity_logit; int rigged; } model_spec;
 
-static void set_head(ic_model *m, int h, const float *bias) {
-    ic_net *net = m->net;
-    ic_head *H = &net->heads[h];
-    ic_param *w = &net->params[H->w_param], *b = &net->params[H->b_param];
-    memset(net->param + w->offset, 0, w->numel * sizeof(float));
-    memcpy(net->param + b->offset, bias, b->numel * sizeof(float));
-}
-
 static void make_model(const char *path, const model_spec *s) {
-    ic_frontend_params fp;
-    ic_frontend_defaults(&fp);
-    fp.sample_rate = RATE;
-    fp.n_fft = 256;
-    fp.win_length = 256;
-    fp.hop = 256;
-    fp.n_mels = 16;
-    fp.fmax = RATE / 2;
-    size_t win = 4 * RATE;
-    char json[512];
-    snprintf(json, sizeof json,
-             "{\"input\":[1,16,%d],\"layers\":[{\"type\":\"conv\",\"out\":4,\"k\":3,\"pad\":1},{\"type\":\"relu\"},"
-             "{\"type\":\"maxpool\",\"k\":2,\"stride\":2},{\"type\":\"gap\"}],\"heads\":[]}",
-             (int)ic_frontend_n_frames(&fp, win));
-    cJSON *arch = cJSON_Parse(json), *heads = cJSON_GetObjectItem(arch, "heads");
-    const char *fam[11] = {"bass", "brass", "flute", "guitar", "keyboard", "mallet", "organ", "reed", "string",
-                           "synth_lead", "vocal"};
-    if (s->family) {
-        cJSON *h = cJSON_CreateObject();
-        cJSON_AddStringToObject(h, "name", "family");
-        cJSON_AddNumberToObject(h, "classes", 11);
-        cJSON_AddItemToObject(h, "labels", cJSON_CreateStringArray(fam, 11));
-        cJSON_AddItemToArray(heads, h);
-    }
-    if (s->pitch) {
-        cJSON *h = cJSON_CreateObject();
-        cJSON_AddStringToObject(h, "name", "pitch");
-        cJSON_AddNumberToObject(h, "classes", 88);
-        cJSON_AddItemToArray(heads, h);
-    }
-    if (s->activity) {
-        const char *act[2] = {"silent", "playing"};
-        cJSON *h = cJSON_CreateObject();
-        cJSON_AddStringToObject(h, "name", "activity");
-        cJSON_AddNumberToObject(h, "classes", 2);
-        cJSON_AddItemToObject(h, "labels", cJSON_CreateStringArray(act, 2));
-        cJSON_AddItemToArray(heads, h);
-    }
+    ic_model *m = ic_test_tiny_model(RATE, 4 * RATE, s->family, s->pitch, s->activity, 2);
     ic_error err;
-    ic_model *m = ic_model_create(arch, &fp, win, 21, &err);
-    ck_assert_msg(m != NULL, "%s", err.msg);
-    cJSON_Delete(arch);
-    ic_rng r;
-    ic_rng_seed(&r, 2);
-    ic_net_init(m->net, &r);
     float bias[88] = {0};
-    if (s->rigged && s->family) { bias[s->family_class] = 2; set_head(m, m->head_family, bias); }
+    if (s->rigged && s->family) { bias[s->family_class] = 2; ic_test_set_head(m, m->head_family, bias); }
     memset(bias, 0, sizeof bias);
-    if (s->rigged && s->pitch) { bias[s->pitch_class] = 5; set_head(m, m->head_pitch, bias); }
+    if (s->rigged && s->pitch) { bias[s->pitch_class] = 5; ic_test_set_head(m, m->head_pitch, bias); }
     memset(bias, 0, sizeof bias);
-    if (s->rigged && s->activity) { bias[1] = s->activity_logit; set_head(m, m->head_activity, bias); }
+    if (s->rigged && s->activity) { bias[1] = s->activity_logit; ic_test_set_head(m, m->head_activity, bias); }
     ck_assert_msg(ic_model_save(m, path, NULL, &err) == IC_OK, "%s", err.msg);
     ic_model_free(m);
 }
