@@ -381,7 +381,7 @@ int main(int argc, char **argv) {
     options o;
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0) return rc;
-    if (o.threads) ic_threads_set(o.threads);
+    ic_threads_set(o.threads);
     double t0 = ic_now();
     ic_error err;
     ic_error_clear(&err);

@@ -184,7 +184,7 @@ int main(int argc, char **argv) {
     int rc = parse_args(argc, argv, &o);
     if (rc >= 0) return rc;
     ic_audio_quiet_backends();
-    if (o.threads) ic_threads_set(o.threads);
+    ic_threads_set(o.threads);
 
     ic_error err;
     ic_error_clear(&err);

@@ -526,7 +526,7 @@ int main(int argc, char **argv) {
     if (rc >= 0) { free(o.files); return rc; }
     rc = 0;
     ic_audio_quiet_backends();
-    if (o.threads) ic_threads_set(o.threads);
+    ic_threads_set(o.threads);
     ic_model *m = load_model(&o);
     if (!m) { free(o.files); return 1; }
 

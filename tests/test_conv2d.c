@@ -8,26 +8,28 @@
  * the only error is float rounding of y). */
 #include "testutil.h"
 #include "ic/conv2d.h"
+#include "ic/threads.h"
 
 typedef struct { ic_conv2d_dims d; int bias; const char *name; } conv_case;
 
-/* n, c_in, h_in, w_in, c_out, kh, kw, stride_h, stride_w, pad_h, pad_w */
+/* n, c_in, h_in, w_in, c_out, kh, kw, stride_h, stride_w, pad_h, pad_w, threads
+ * (the threaded tests run every case again with 2 and 3 workers) */
 static const conv_case CASES[] = {
-    {{2, 3, 8, 9, 4, 3, 3, 1, 1, 1, 1}, 1, "3x3 s1 p1"},
-    {{3, 2, 9, 11, 5, 3, 3, 2, 2, 1, 1}, 0, "3x3 s2 p1"},
-    {{2, 2, 7, 6, 3, 5, 3, 1, 1, 2, 1}, 1, "5x3 kernel"},
-    {{2, 5, 4, 7, 3, 1, 1, 1, 1, 0, 0}, 1, "1x1 pointwise"},
-    {{2, 2, 13, 15, 4, 7, 7, 2, 2, 3, 3}, 0, "7x7 s2 p3"},
-    {{3, 3, 10, 9, 2, 3, 2, 1, 2, 0, 1}, 1, "3x2 s(1,2) p(0,1)"},
-    {{1, 2, 11, 13, 3, 5, 5, 3, 2, 2, 0}, 1, "5x5 s(3,2) odd"},
-    {{2, 2, 40, 60, 3, 3, 3, 1, 1, 1, 1}, 0, "wide plane, row-block tiles"},
-    {{5, 2, 15, 20, 3, 3, 3, 1, 1, 1, 1}, 1, "grouped GEMM, partial last group"},
-    {{2, 3, 7, 8, 2, 1, 1, 2, 2, 0, 0}, 0, "1x1 s2"},
-    {{3, 2, 4, 4, 3, 4, 4, 1, 1, 0, 0}, 1, "kernel = input"},
-    {{2, 1, 6, 5, 2, 3, 3, 4, 3, 2, 2}, 1, "stride > kernel, pad 2"},
-    {{2, 3, 48, 50, 4, 1, 1, 1, 1, 0, 0}, 1, "1x1 pointwise, row-block tiles"},
-    {{2, 2, 5, 1, 2, 3, 3, 2, 2, 1, 1}, 1, "width 1: taps with no valid column"},
-    {{2, 2, 100, 90, 3, 3, 3, 2, 2, 1, 1}, 1, "3x3 s2, row-block tiles"},
+    {{2, 3, 8, 9, 4, 3, 3, 1, 1, 1, 1, 0}, 1, "3x3 s1 p1"},
+    {{3, 2, 9, 11, 5, 3, 3, 2, 2, 1, 1, 0}, 0, "3x3 s2 p1"},
+    {{2, 2, 7, 6, 3, 5, 3, 1, 1, 2, 1, 0}, 1, "5x3 kernel"},
+    {{2, 5, 4, 7, 3, 1, 1, 1, 1, 0, 0, 0}, 1, "1x1 pointwise"},
+    {{2, 2, 13, 15, 4, 7, 7, 2, 2, 3, 3, 0}, 0, "7x7 s2 p3"},
+    {{3, 3, 10, 9, 2, 3, 2, 1, 2, 0, 1, 0}, 1, "3x2 s(1,2) p(0,1)"},
+    {{1, 2, 11, 13, 3, 5, 5, 3, 2, 2, 0, 0}, 1, "5x5 s(3,2) odd"},
+    {{2, 2, 40, 60, 3, 3, 3, 1, 1, 1, 1, 0}, 0, "wide plane, row-block tiles"},
+    {{5, 2, 15, 20, 3, 3, 3, 1, 1, 1, 1, 0}, 1, "grouped GEMM, partial last group"},
+    {{2, 3, 7, 8, 2, 1, 1, 2, 2, 0, 0, 0}, 0, "1x1 s2"},
+    {{3, 2, 4, 4, 3, 4, 4, 1, 1, 0, 0, 0}, 1, "kernel = input"},
+    {{2, 1, 6, 5, 2, 3, 3, 4, 3, 2, 2, 0}, 1, "stride > kernel, pad 2"},
+    {{2, 3, 48, 50, 4, 1, 1, 1, 1, 0, 0, 0}, 1, "1x1 pointwise, row-block tiles"},
+    {{2, 2, 5, 1, 2, 3, 3, 2, 2, 1, 1, 0}, 1, "width 1: taps with no valid column"},
+    {{2, 2, 100, 90, 3, 3, 3, 2, 2, 1, 1, 0}, 1, "3x3 s2, row-block tiles"},
 };
 #define NCASES ((int)(sizeof CASES / sizeof CASES[0]))
 
@@ -38,10 +40,11 @@ typedef struct {
     float *x, *w, *b, *y, *r, *scratch;
 } conv_bufs;
 
-static void bufs_init(conv_bufs *c, const conv_case *cc, uint64_t seed) {
+static void bufs_init(conv_bufs *c, const conv_case *cc, uint64_t seed, int threads) {
     ic_rng rng;
     ic_rng_seed(&rng, seed);
     c->d = cc->d;
+    c->d.threads = threads;
     const ic_conv2d_dims *d = &c->d;
     c->nx = (size_t)d->n * d->c_in * d->h_in * d->w_in;
     c->nw = (size_t)d->c_out * d->c_in * d->kh * d->kw;
@@ -83,29 +86,39 @@ static float *alloc_filled(size_t n, ic_rng *rng) {
 }
 
 START_TEST(test_out_size_and_macs) {
-    ic_conv2d_dims d = {2, 3, 64, 128, 8, 3, 3, 1, 1, 1, 1};
+    ic_conv2d_dims d = {2, 3, 64, 128, 8, 3, 3, 1, 1, 1, 1, 0};
     ck_assert_int_eq(ic_conv2d_out_h(&d), 64);
     ck_assert_int_eq(ic_conv2d_out_w(&d), 128);
     ck_assert(ic_conv2d_macs(&d) == 2.0 * 8 * 64 * 128 * 3 * 9);
-    ic_conv2d_dims e = {1, 1, 9, 10, 1, 7, 3, 2, 3, 3, 0};
+    ic_conv2d_dims e = {1, 1, 9, 10, 1, 7, 3, 2, 3, 3, 0, 0};
     ck_assert_int_eq(ic_conv2d_out_h(&e), (9 + 6 - 7) / 2 + 1);
     ck_assert_int_eq(ic_conv2d_out_w(&e), (10 - 3) / 3 + 1);
-    ic_conv2d_dims p = {4, 16, 8, 8, 32, 1, 1, 1, 1, 0, 0};
+    ic_conv2d_dims p = {4, 16, 8, 8, 32, 1, 1, 1, 1, 0, 0, 0};
     ck_assert_uint_eq(ic_conv2d_scratch_floats(&p), 0);
     ck_assert_uint_gt(ic_conv2d_scratch_floats(&d), 0);
+    /* one slot per worker; pointwise slots hold only the private dW */
+    ic_conv2d_dims d2 = d;
+    d2.threads = 2;
+    ck_assert_uint_ge(ic_conv2d_scratch_floats(&d2), 2 * ic_conv2d_scratch_floats(&d));
+    p.threads = 2;
+    ck_assert_uint_ge(ic_conv2d_scratch_floats(&p), 2 * 32 * 16);
 }
 END_TEST
 
 START_TEST(test_forward_matches_naive) {
+    /* _i runs over the cases with 1, 2 and 3 workers (batch 1 and 2 cases
+     * with 3 workers split output rows or leave a worker idle) */
+    const int ci = _i % NCASES, threads = 1 + _i / NCASES;
+    ic_threads_set(threads);
     conv_bufs c;
-    bufs_init(&c, &CASES[_i], 100 + (uint64_t)_i);
+    bufs_init(&c, &CASES[ci], 100 + (uint64_t)ci, threads);
     float *ref = malloc(sizeof(float) * c.ny);
     ck_assert_ptr_nonnull(ref);
     ic_conv2d_forward_naive(&c.d, c.x, c.w, c.b, ref);
     for (size_t i = 0; i < c.ny; i++) c.y[i] = 1e30f;    /* forward must overwrite */
     ic_conv2d_forward(&c.d, c.x, c.w, c.b, c.y, c.scratch);
     double diff = max_scaled_diff(c.y, ref, c.ny);
-    ck_assert_msg(diff <= 1e-4, "%s: max scaled |fast - naive| = %g", CASES[_i].name, diff);
+    ck_assert_msg(diff <= 1e-4, "%s, %d workers: max scaled |fast - naive| = %g", CASES[ci].name, threads, diff);
     free(ref);
     bufs_free(&c);
 }
@@ -114,7 +127,7 @@ END_TEST
 /* A direct, hand-computed value: 1 input channel, 3x3 all-ones kernel,
  * pad 1 sums the 3x3 neighbourhood (zeros outside). */
 START_TEST(test_forward_known_values) {
-    ic_conv2d_dims d = {1, 1, 3, 3, 1, 3, 3, 1, 1, 1, 1};
+    ic_conv2d_dims d = {1, 1, 3, 3, 1, 3, 3, 1, 1, 1, 1, 0};
     float x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[9], b[1] = {0.5f}, y[9];
     for (int i = 0; i < 9; i++) w[i] = 1;
     float *s = malloc(sizeof(float) * (ic_conv2d_scratch_floats(&d) + 1));
@@ -127,8 +140,12 @@ START_TEST(test_forward_known_values) {
 END_TEST
 
 START_TEST(test_backward_matches_naive) {
+    /* _i runs over the cases with 1, 2 and 3 workers (batch 1 and 2 cases
+     * with 3 workers split output rows or leave a worker idle) */
+    const int ci = _i % NCASES, threads = 1 + _i / NCASES;
+    ic_threads_set(threads);
     conv_bufs c;
-    bufs_init(&c, &CASES[_i], 200 + (uint64_t)_i);
+    bufs_init(&c, &CASES[ci], 200 + (uint64_t)ci, threads);
     ic_rng rng;
     ic_rng_seed(&rng, 300 + (uint64_t)_i);
     float *dy = alloc_filled(c.ny, &rng);
@@ -146,9 +163,9 @@ START_TEST(test_backward_matches_naive) {
     double ex = max_scaled_diff(dx1, dx0, c.nx);
     double ew = max_scaled_diff(dw1, dw0, c.nw);
     double eb = max_scaled_diff(db1, db0, c.nb);
-    ck_assert_msg(ex <= 1e-4, "%s: dx max diff %g", CASES[_i].name, ex);
-    ck_assert_msg(ew <= 1e-4, "%s: dw max diff %g", CASES[_i].name, ew);
-    ck_assert_msg(eb <= 1e-4, "%s: db max diff %g", CASES[_i].name, eb);
+    ck_assert_msg(ex <= 1e-4, "%s, %d workers: dx max diff %g", CASES[ci].name, threads, ex);
+    ck_assert_msg(ew <= 1e-4, "%s, %d workers: dw max diff %g", CASES[ci].name, threads, ew);
+    ck_assert_msg(eb <= 1e-4, "%s, %d workers: db max diff %g", CASES[ci].name, threads, eb);
 
     /* dx = NULL (first layer): dw must still be right and nothing else touched */
     memcpy(dw1, dw0, sizeof(float) * c.nw);
@@ -157,7 +174,7 @@ START_TEST(test_backward_matches_naive) {
     ic_conv2d_backward_naive(&c.d, c.x, c.w, dy, NULL, dw0, NULL);
     ic_conv2d_backward(&c.d, c.x, c.w, dy, NULL, dw1, NULL, c.scratch);
     ew = max_scaled_diff(dw1, dw0, c.nw);
-    ck_assert_msg(ew <= 1e-4, "%s: dw (dx NULL) max diff %g", CASES[_i].name, ew);
+    ck_assert_msg(ew <= 1e-4, "%s, %d workers: dw (dx NULL) max diff %g", CASES[ci].name, threads, ew);
     free(dy); free(dx0); free(dw0); free(db0); free(dx1); free(dw1); free(db1);
     bufs_free(&c);
 }
@@ -166,8 +183,8 @@ END_TEST
 /* backward(pre-filled) == pre-fill + backward(zeros), element for element. */
 START_TEST(test_backward_adds) {
     conv_bufs c;
-    const conv_case cc = {{2, 3, 6, 7, 4, 3, 3, 2, 1, 1, 1}, 1, "adds"};
-    bufs_init(&c, &cc, 400);
+    const conv_case cc = {{2, 3, 6, 7, 4, 3, 3, 2, 1, 1, 1, 0}, 1, "adds"};
+    bufs_init(&c, &cc, 400, 1);
     ic_rng rng;
     ic_rng_seed(&rng, 401);
     float *dy = alloc_filled(c.ny, &rng);
@@ -201,7 +218,7 @@ static double conv_loss(void *ctx) {
 
 START_TEST(test_gradcheck) {
     conv_bufs c;
-    bufs_init(&c, &CASES[_i], 500 + (uint64_t)_i);
+    bufs_init(&c, &CASES[_i], 500 + (uint64_t)_i, 1);
     float *dx = calloc(c.nx, sizeof(float)), *dw = calloc(c.nw, sizeof(float));
     float *db = calloc(c.nb ? c.nb : 1, sizeof(float));
     ck_assert(dx && dw && db);
@@ -220,7 +237,7 @@ END_TEST
 /* The gradient checker itself must notice a wrong gradient. */
 START_TEST(test_gradcheck_detects_error) {
     conv_bufs c;
-    bufs_init(&c, &CASES[0], 600);
+    bufs_init(&c, &CASES[0], 600, 1);
     float *dw = calloc(c.nw, sizeof(float));
     ck_assert_ptr_nonnull(dw);
     ic_conv2d_backward(&c.d, c.x, c.w, c.r, NULL, dw, NULL, c.scratch);
@@ -238,8 +255,8 @@ static Suite *conv2d_suite(void) {
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_out_size_and_macs);
     tcase_add_test(tc, test_forward_known_values);
-    tcase_add_loop_test(tc, test_forward_matches_naive, 0, NCASES);
-    tcase_add_loop_test(tc, test_backward_matches_naive, 0, NCASES);
+    tcase_add_loop_test(tc, test_forward_matches_naive, 0, 3 * NCASES);
+    tcase_add_loop_test(tc, test_backward_matches_naive, 0, 3 * NCASES);
     tcase_add_test(tc, test_backward_adds);
     tcase_add_loop_test(tc, test_gradcheck, 0, NCASES);
     tcase_add_test(tc, test_gradcheck_detects_error);

@@ -2,7 +2,9 @@
  * kernel with stride 1 and no padding skips im2col); a naive direct
  * convolution is kept beside it as the reference the tests compare against.
  * Ops never allocate: the caller passes a scratch buffer of
- * ic_conv2d_scratch_floats() floats.  Backward ADDS into dx, dw, db. */
+ * ic_conv2d_scratch_floats() floats, one slot per worker thread (d->threads).
+ * Workers run only when OpenBLAS is single-threaded (ic_threads_set).
+ * Backward ADDS into dx, dw, db. */
 #ifndef IC_CONV2D_H
 #define IC_CONV2D_H
 #include <stddef.h>
@@ -14,6 +16,7 @@ typedef struct {
     int kh, kw;            /* kernel */
     int stride_h, stride_w;
     int pad_h, pad_w;      /* zero padding on each side */
+    int threads;           /* workers the scratch is sized for (0 or 1: one) */
 } ic_conv2d_dims;
 
 /* Output height/width: (h_in + 2*pad_h - kh) / stride_h + 1. */

@@ -82,6 +82,7 @@ typedef struct ic_net {
     size_t arena_floats;
     float *scratch;         /* shared im2col scratch */
     size_t scratch_floats;
+    int conv_threads;       /* conv workers the scratch holds (threads at reserve time) */
     int batch;              /* batch of the last forward */
     const float *input;     /* input of the last forward (caller owned) */
     int training;           /* mode of the last forward */

@@ -1,4 +1,6 @@
-/* Thread pool sizing for OpenMP and OpenBLAS together. */
+/* Thread pool sizing: n OpenMP threads, and OpenBLAS on one thread so that
+ * the only pool is OpenMP's and every GEMM runs inside our own workers
+ * (src/nn/conv2d.c says why). */
 #include "ic/threads.h"
 #include <omp.h>
 #include <unistd.h>
@@ -11,7 +13,7 @@ void ic_threads_set(int n) {
         n = c > 0 ? (int)c : 1;
     }
     omp_set_num_threads(n);
-    openblas_set_num_threads(n);
+    openblas_set_num_threads(1);
 }
 
 int ic_threads_get(void) { return omp_get_max_threads(); }

@@ -2,6 +2,7 @@
  * parameter/buffer tables, the activation arena and weight initialisation.
  * Forward/backward live in net_run.c, files in net_io.c. */
 #include "ic/net.h"
+#include "ic/threads.h"
 #include "ic/conv2d.h"
 #include "ic/pool.h"
 #include <math.h>
@@ -296,6 +297,7 @@ ic_status ic_net_reserve(ic_net *net, int cap, ic_error *err) {
     if (cap <= 0) return ic_error_set(err, IC_ERR_ARG, "batch size must be positive, got %d", cap);
     size_t total = 0, scratch = 0;
     int c = net->in_c, h = net->in_h, w = net->in_w;
+    const int threads = ic_threads_get();
 #define ALIGN16(x) (((x) + 15) & ~(size_t)15)
     for (int i = 0; i < net->n_layers; i++) {
         ic_layer *L = &net->layers[i];
@@ -307,7 +309,7 @@ ic_status ic_net_reserve(ic_net *net, int cap, ic_error *err) {
         else if (L->kind == IC_L_MAXPOOL) total += ALIGN16(out);              /* int32 argmax */
         else if (L->kind == IC_L_DROPOUT) total += ALIGN16((out + 3) / 4);    /* u8 mask */
         if (L->kind == IC_L_CONV) {
-            ic_conv2d_dims d = {cap, c, h, w, L->out, L->kh, L->kw, L->sh, L->sw, L->ph, L->pw};
+            ic_conv2d_dims d = {cap, c, h, w, L->out, L->kh, L->kw, L->sh, L->sw, L->ph, L->pw, threads};
             size_t s = ic_conv2d_scratch_floats(&d);
             if (s > scratch) scratch = s;
         }
@@ -330,7 +332,7 @@ ic_status ic_net_reserve(ic_net *net, int cap, ic_error *err) {
     free(net->arena);
     free(net->scratch);
     net->arena = arena; net->arena_floats = total;
-    net->scratch = scr; net->scratch_floats = scratch;
+    net->scratch = scr; net->scratch_floats = scratch; net->conv_threads = threads;
     net->batch_cap = cap;
     return IC_OK;
 }

@@ -40,7 +40,7 @@ void ic_net_forward(ic_net *net, const float *x, int n, int training, ic_rng *rn
         size_t count = (size_t)n * L->c * L->h * L->w;
         switch (L->kind) {
         case IC_L_CONV: {
-            ic_conv2d_dims d = {n, L->in_c, L->in_h, L->in_w, L->out, L->kh, L->kw, L->sh, L->sw, L->ph, L->pw};
+            ic_conv2d_dims d = {n, L->in_c, L->in_h, L->in_w, L->out, L->kh, L->kw, L->sh, L->sw, L->ph, L->pw, net->conv_threads};
             ic_conv2d_forward(&d, in, P(net, L->w_param), P(net, L->b_param), out, net->scratch);
             break;
         }
@@ -110,7 +110,7 @@ void ic_net_backward(ic_net *net) {
         size_t count = (size_t)n * L->c * L->h * L->w;
         switch (L->kind) {
         case IC_L_CONV: {
-            ic_conv2d_dims d = {n, L->in_c, L->in_h, L->in_w, L->out, L->kh, L->kw, L->sh, L->sw, L->ph, L->pw};
+            ic_conv2d_dims d = {n, L->in_c, L->in_h, L->in_w, L->out, L->kh, L->kw, L->sh, L->sw, L->ph, L->pw, net->conv_threads};
             ic_conv2d_backward(&d, in, P(net, L->w_param), dout, din, G(net, L->w_param), G(net, L->b_param), net->scratch);
             break;
         }

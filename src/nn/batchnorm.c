@@ -2,8 +2,10 @@
  * estimate update), eval forward (running statistics) and the backward of the
  * training forward.  Layout is (n, c, hw) row-major; statistics are per channel
  * over the n*hw values.  Not a layer object: the caller owns every buffer.
- * Channels are independent, so each kernel is one OpenMP loop over channels;
- * per-channel sums are accumulated in double so large batches do not drift. */
+ * Channels are independent, so each kernel is one OpenMP loop over channels.
+ * Each image's plane is summed in float by a vectorised loop and the planes'
+ * sums are added in double, so large batches do not drift; the element loops
+ * are float and `omp simd` (in double they ran scalar: 9% of a training step). */
 #include "ic/batchnorm.h"
 #include "ic/error.h"
 #include <math.h>
@@ -39,21 +41,29 @@ void ic_batchnorm_forward_train(const ic_bn_dims *d, const float *x, const float
         double sum = 0.0;
         for (int i = 0; i < n; i++) {
             const float *xc = x + ((size_t)i * c + ch) * hw;
-            for (int j = 0; j < hw; j++) sum += xc[j];
+            float p = 0.0f;
+            #pragma omp simd reduction(+ : p)
+            for (int j = 0; j < hw; j++) p += xc[j];
+            sum += p;
         }
         const double mean = sum / (double)m;
+        const float meanf = (float)mean;
         double ss = 0.0;
         for (int i = 0; i < n; i++) {
             const float *xc = x + ((size_t)i * c + ch) * hw;
-            for (int j = 0; j < hw; j++) { double t = xc[j] - mean; ss += t * t; }
+            float p = 0.0f;
+            #pragma omp simd reduction(+ : p)
+            for (int j = 0; j < hw; j++) { float t = xc[j] - meanf; p += t * t; }
+            ss += p;
         }
         const double var = ss / (double)m;
         const double invstd = 1.0 / sqrt(var + eps);
-        const double scale = gamma[ch] * invstd, shift = beta[ch];
+        const float scale = (float)(gamma[ch] * invstd), shift = beta[ch];
         for (int i = 0; i < n; i++) {
             const float *xc = x + ((size_t)i * c + ch) * hw;
             float *yc = y + ((size_t)i * c + ch) * hw;
-            for (int j = 0; j < hw; j++) yc[j] = (float)((xc[j] - mean) * scale + shift);
+            #pragma omp simd
+            for (int j = 0; j < hw; j++) yc[j] = (xc[j] - meanf) * scale + shift;
         }
         save_mean[ch] = (float)mean;
         save_invstd[ch] = (float)invstd;
@@ -73,12 +83,13 @@ void ic_batchnorm_forward_eval(const ic_bn_dims *d, const float *x, const float 
 
 #pragma omp parallel for if (total > IC_BN_PAR_MIN) schedule(static)
     for (int ch = 0; ch < c; ch++) {
-        const double scale = gamma[ch] / sqrt((double)run_var[ch] + d->eps);
-        const double mean = run_mean[ch], shift = beta[ch];
+        const float scale = (float)(gamma[ch] / sqrt((double)run_var[ch] + d->eps));
+        const float mean = run_mean[ch], shift = beta[ch];
         for (int i = 0; i < n; i++) {
             const float *xc = x + ((size_t)i * c + ch) * hw;
             float *yc = y + ((size_t)i * c + ch) * hw;
-            for (int j = 0; j < hw; j++) yc[j] = (float)((xc[j] - mean) * scale + shift);
+            #pragma omp simd
+            for (int j = 0; j < hw; j++) yc[j] = (xc[j] - mean) * scale + shift;
         }
     }
 }
@@ -99,24 +110,31 @@ void ic_batchnorm_backward(const ic_bn_dims *d, const float *x, const float *gam
 
 #pragma omp parallel for if (total > IC_BN_PAR_MIN) schedule(static)
     for (int ch = 0; ch < c; ch++) {
-        const double mean = save_mean[ch], inv = save_invstd[ch];
+        const float mean = save_mean[ch], inv = save_invstd[ch];
         double sdy = 0.0, sdyxh = 0.0;
         for (int i = 0; i < n; i++) {
             const size_t o = ((size_t)i * c + ch) * hw;
+            float p = 0.0f, q = 0.0f;
+            #pragma omp simd reduction(+ : p, q)
             for (int j = 0; j < hw; j++) {
-                sdy += dy[o + j];
-                sdyxh += dy[o + j] * ((x[o + j] - mean) * inv);
+                p += dy[o + j];
+                q += dy[o + j] * ((x[o + j] - mean) * inv);
             }
+            sdy += p;
+            sdyxh += q;
         }
         dbeta[ch] += (float)sdy;
         dgamma[ch] += (float)sdyxh;
         if (!dx) continue;
-        const double k = gamma[ch] * inv / (double)m;
+        /* dx += a*dy - b - xh*e, the formula above with m folded in */
+        const float a = (float)(gamma[ch] * (double)inv), bb = (float)(gamma[ch] * (double)inv * sdy / (double)m),
+                    e = (float)(gamma[ch] * (double)inv * sdyxh / (double)m);
         for (int i = 0; i < n; i++) {
             const size_t o = ((size_t)i * c + ch) * hw;
+            #pragma omp simd
             for (int j = 0; j < hw; j++) {
-                double xh = (x[o + j] - mean) * inv;
-                dx[o + j] += (float)(k * ((double)m * dy[o + j] - sdy - xh * sdyxh));
+                float xh = (x[o + j] - mean) * inv;
+                dx[o + j] += a * dy[o + j] - bb - xh * e;
             }
         }
     }

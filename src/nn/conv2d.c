@@ -27,17 +27,22 @@
  * sgemm 2048^3 at ~200 GFLOP/s; best of 3 rounds of 0.1 s each.
  * The 1x1/stride 1/pad 0 case needs no im2col (x_i is col) and no grouping.
  *
- * Threads: BLAS threads inside each GEMM; OpenMP over rows/images/channels in
- * im2col, col2im and the copies, never around a BLAS call -- and only when
- * OpenBLAS is not its own pthread pool.  After each parallel region libgomp's
- * idle workers spin (~10 ms here by default), and a pthread OpenBLAS's workers
- * then share the cores with them: on 2 cores every GEMM that follows runs at
- * one-thread speed (measured: conv3 forward 40-50 GFLOP/s with parallel
- * im2col vs 85-140 with serial im2col).  With the OpenMP build of OpenBLAS
- * (one thread team for both) or a sequential one the loops run in parallel. */
+ * Threads: d->threads workers, each with its own scratch slot, run
+ * single-threaded GEMMs on their own images (or, for fewer images than
+ * workers, their own output rows) -- one OpenMP team and no BLAS pool.
+ * Measured on the reference CNN at 2 threads: training 89 -> N samples/s
+ * against BLAS threads inside each GEMM, whose pthread pool spent a third of
+ * the time in sched_yield beside libgomp's spinning idle workers (~10 ms
+ * after each parallel region by default): on 2 cores every GEMM after an
+ * OpenMP loop ran at one-thread speed (conv3 forward 40-50 GFLOP/s with
+ * parallel im2col vs 85-140 serial).  So when OpenBLAS is threaded
+ * (ic_threads_set not called) the old way remains: one worker, BLAS threads
+ * inside each GEMM, and our loops parallel only if OpenBLAS is not its own
+ * pthread pool. */
 #include "ic/conv2d.h"
 #include "ic/error.h"
 #include <cblas.h>
+#include <omp.h>
 #include <string.h>
 
 #ifndef IC_CONV_BLOCK_COLS
@@ -57,8 +62,14 @@ static void check_dims(const ic_conv2d_dims *d) {
     IC_ASSERT(d->h_in + 2 * d->pad_h >= d->kh && d->w_in + 2 * d->pad_w >= d->kw);
 }
 
-/* Whether our loops may use OpenMP next to the BLAS (see the top comment). */
+/* Whether the serial path's loops may use OpenMP beside a threaded BLAS
+ * (see the top comment). */
 static int loops_parallel(void) { return openblas_get_parallel() != 1; }
+
+/* Worker threads that each run their own single-threaded GEMMs.  Only when
+ * OpenBLAS itself runs one thread (ic_threads_set arranges it): a pthread
+ * OpenBLAS pool beside libgomp's spinning workers halves both (see above). */
+static int blas_single(void) { return openblas_get_num_threads() == 1; }
 
 static int is_pointwise(const ic_conv2d_dims *d) {
     return d->kh == 1 && d->kw == 1 && d->stride_h == 1 && d->stride_w == 1 &&
@@ -66,16 +77,17 @@ static int is_pointwise(const ic_conv2d_dims *d) {
 }
 
 /* A tile is g whole images (rows == oh) or a block of `rows` output rows of
- * one image (g == 1); cols = g * rows * ow is its widest column count. */
+ * one image (g == 1); cols = g * rows * ow is its widest column count.
+ * imgs is how many images one worker handles (g never exceeds it). */
 typedef struct { int g, rows; size_t cols; } tiling;
 
-static tiling plan(const ic_conv2d_dims *d) {
+static tiling plan(const ic_conv2d_dims *d, int imgs) {
     const int OH = ic_conv2d_out_h(d), OW = ic_conv2d_out_w(d);
     const size_t P = (size_t)OH * OW;
     tiling t = {1, OH, P};
     if (P < IC_CONV_GROUP_COLS && !is_pointwise(d)) {
         size_t g = (IC_CONV_GROUP_COLS + P - 1) / P;
-        t.g = g > (size_t)d->n ? d->n : (int)g;
+        t.g = g > (size_t)imgs ? imgs : (int)g;
     } else if (P > IC_CONV_BLOCK_COLS) {
         int r = (int)(IC_CONV_BLOCK_COLS / (size_t)OW);
         t.rows = r < 1 ? 1 : r > OH ? OH : r;
@@ -84,14 +96,37 @@ static tiling plan(const ic_conv2d_dims *d) {
     return t;
 }
 
-/* Layout of the scratch buffer: col (K, cols), then, only when images are
- * grouped, the (M, cols) staging matrix for y or dy. */
+static int slots(const ic_conv2d_dims *d) { return d->threads > 1 ? d->threads : 1; }
+
+/* One worker's slot of the scratch buffer: col (K, cols); the (M, cols)
+ * staging matrix for y or dy when images are grouped; with more than one
+ * slot, a private (M, K) dW accumulator. */
+typedef struct { size_t col, stage, dw, floats; } slot_layout;
+
+static slot_layout layout(const ic_conv2d_dims *d) {
+    const size_t K = (size_t)d->c_in * d->kh * d->kw, M = d->c_out;
+    slot_layout s = {0, 0, 0, 0};
+    if (!is_pointwise(d)) {
+        tiling t = plan(d, d->n);
+        s.stage = K * t.cols;
+        s.dw = s.stage + (t.g > 1 ? M * t.cols : 0);
+    }
+    s.floats = s.dw + (slots(d) > 1 ? M * K : 0);
+    s.floats = (s.floats + 15) & ~(size_t)15;   /* keep every slot 64-byte aligned */
+    return s;
+}
+
 size_t ic_conv2d_scratch_floats(const ic_conv2d_dims *d) {
     check_dims(d);
-    if (is_pointwise(d)) return 0;
-    tiling t = plan(d);
-    size_t K = (size_t)d->c_in * d->kh * d->kw;
-    return K * t.cols + (t.g > 1 ? (size_t)d->c_out * t.cols : 0);
+    return layout(d).floats * (size_t)slots(d);
+}
+
+/* Threads to run: the slots the scratch holds, at most OpenMP's team size,
+ * and one when OpenBLAS is threaded itself. */
+static int workers(const ic_conv2d_dims *d) {
+    int nt = slots(d), mx = omp_get_max_threads();
+    if (nt > mx) nt = mx;
+    return nt > 1 && blas_single() ? nt : 1;
 }
 
 double ic_conv2d_macs(const ic_conv2d_dims *d) {
@@ -191,29 +226,30 @@ static void col2im_add(const ic_conv2d_dims *d, const float *col, size_t ldc, in
     }
 }
 
-void ic_conv2d_forward(const ic_conv2d_dims *d, const float *x, const float *w,
-                       const float *b, float *y, float *scratch) {
-    check_dims(d);
+/* Forward of images [i0,i1), output rows [ra,rb) (all rows unless one image
+ * is split between workers), with the scratch slot `s`. */
+static void forward_part(const ic_conv2d_dims *d, const float *x, const float *w, const float *b,
+                         float *y, float *s, int i0, int i1, int ra, int rb, int par) {
     const int M = d->c_out, K = d->c_in * d->kh * d->kw, OH = ic_conv2d_out_h(d), OW = ic_conv2d_out_w(d);
     const size_t P = (size_t)OH * OW, xs = (size_t)d->c_in * d->h_in * d->w_in, ys = (size_t)M * P;
-    const int point = is_pointwise(d), par = loops_parallel();
-    const tiling t = plan(d);
-    IC_ASSERT(point || scratch != NULL);
-    float *stage = point ? NULL : scratch + (size_t)K * t.cols;
+    const int point = is_pointwise(d);
+    tiling t = plan(d, i1 - i0);
+    if (rb - ra < OH) t.g = 1;
+    float *stage = s ? s + layout(d).stage : NULL;
 
-    for (int n0 = 0; n0 < d->n; n0 += t.g) {
-        const int gi = d->n - n0 < t.g ? d->n - n0 : t.g;   /* images in this tile */
+    for (int n0 = i0; n0 < i1; n0 += t.g) {
+        const int gi = i1 - n0 < t.g ? i1 - n0 : t.g;   /* images in this tile */
         const float *xi = x + (size_t)n0 * xs;
-        for (int r0 = 0; r0 < OH; r0 += t.rows) {
-            const int r1 = r0 + t.rows < OH ? r0 + t.rows : OH;
+        for (int r0 = ra; r0 < rb; r0 += t.rows) {
+            const int r1 = r0 + t.rows < rb ? r0 + t.rows : rb;
             const size_t nc = (size_t)gi * (r1 - r0) * OW;  /* columns of this tile */
-            const float *col = scratch;
+            const float *col = s;
             size_t ldcol = nc;
             if (point) {
                 col = xi + (size_t)r0 * OW;
                 ldcol = P;
             } else {
-                im2col(d, xi, gi, r0, r1, scratch, nc, par);
+                im2col(d, xi, gi, r0, r1, s, nc, par);
             }
             /* one image: straight into y_i rows [r0,r1); grouped: into stage */
             float *out = t.g == 1 ? y + (size_t)n0 * ys + (size_t)r0 * OW : stage;
@@ -232,12 +268,12 @@ void ic_conv2d_forward(const ic_conv2d_dims *d, const float *x, const float *w,
             #pragma omp parallel for collapse(2) schedule(static) if(par)
             for (int i = 0; i < gi; i++) {
                 for (int m = 0; m < M; m++) {
-                    const float *s = stage + (size_t)m * nc + (size_t)i * P;
+                    const float *sp = stage + (size_t)m * nc + (size_t)i * P;
                     float *o = y + (size_t)(n0 + i) * ys + (size_t)m * P;
                     if (b) {
-                        for (size_t p = 0; p < P; p++) o[p] = s[p] + b[m];
+                        for (size_t p = 0; p < P; p++) o[p] = sp[p] + b[m];
                     } else {
-                        memcpy(o, s, sizeof(float) * P);
+                        memcpy(o, sp, sizeof(float) * P);
                     }
                 }
             }
@@ -245,33 +281,47 @@ void ic_conv2d_forward(const ic_conv2d_dims *d, const float *x, const float *w,
     }
 }
 
-void ic_conv2d_backward(const ic_conv2d_dims *d, const float *x, const float *w,
-                        const float *dy, float *dx, float *dw, float *db, float *scratch) {
+/* Workers split the batch into contiguous ranges of images; with fewer
+ * images than workers (batch-1 latency) each image's output rows are split
+ * instead.  Every output element is written by one worker. */
+void ic_conv2d_forward(const ic_conv2d_dims *d, const float *x, const float *w,
+                       const float *b, float *y, float *scratch) {
     check_dims(d);
-    const int M = d->c_out, K = d->c_in * d->kh * d->kw, OH = ic_conv2d_out_h(d), OW = ic_conv2d_out_w(d);
-    const size_t P = (size_t)OH * OW, xs = (size_t)d->c_in * d->h_in * d->w_in, ys = (size_t)M * P;
-    const int point = is_pointwise(d), par = loops_parallel();
-    const tiling t = plan(d);
-    IC_ASSERT(point || scratch != NULL);
-    float *stage = point ? NULL : scratch + (size_t)K * t.cols;
-
-    if (db) {
-        /* db[m] += sum over images and pixels of dy; images in order for a
-         * result that does not depend on the thread count. */
-        #pragma omp parallel for schedule(static) if(par)
-        for (int m = 0; m < M; m++) {
-            double s = 0;
-            for (int i = 0; i < d->n; i++) {
-                const float *v = dy + (size_t)i * ys + (size_t)m * P;
-                for (size_t p = 0; p < P; p++) s += v[p];
+    IC_ASSERT(is_pointwise(d) && slots(d) == 1 ? 1 : scratch != NULL);
+    const int nt = workers(d), OH = ic_conv2d_out_h(d), n = d->n;
+    if (nt == 1) {
+        forward_part(d, x, w, b, y, scratch, 0, n, 0, OH, loops_parallel());
+        return;
+    }
+    const size_t sf = layout(d).floats;
+    #pragma omp parallel num_threads(nt)
+    {
+        const int t = omp_get_thread_num(), T = omp_get_num_threads();
+        float *s = scratch + (size_t)t * sf;
+        if (n >= T) {
+            forward_part(d, x, w, b, y, s, (int)((long)t * n / T), (int)((long)(t + 1) * n / T), 0, OH, 0);
+        } else {
+            const int k = (T + n - 1) / n;          /* row pieces per image */
+            for (int u = t; u < n * k; u += T) {
+                const int i = u / k, j = u % k, ra = j * OH / k, rb = (j + 1) * OH / k;
+                if (ra < rb) forward_part(d, x, w, b, y, s, i, i + 1, ra, rb, 0);
             }
-            db[m] += (float)s;
         }
     }
-    if (!dw && !dx) return;
+}
 
-    for (int n0 = 0; n0 < d->n; n0 += t.g) {
-        const int gi = d->n - n0 < t.g ? d->n - n0 : t.g;
+/* dx and dW of images [i0,i1) with the scratch slot `s`; dW goes into dwt
+ * (the caller's dw, or the worker's private accumulator). */
+static void backward_part(const ic_conv2d_dims *d, const float *x, const float *w, const float *dy,
+                          float *dx, float *dwt, float *s, int i0, int i1, int par) {
+    const int M = d->c_out, K = d->c_in * d->kh * d->kw, OH = ic_conv2d_out_h(d), OW = ic_conv2d_out_w(d);
+    const size_t P = (size_t)OH * OW, xs = (size_t)d->c_in * d->h_in * d->w_in, ys = (size_t)M * P;
+    const int point = is_pointwise(d);
+    const tiling t = plan(d, i1 - i0);
+    float *stage = s ? s + layout(d).stage : NULL;
+
+    for (int n0 = i0; n0 < i1; n0 += t.g) {
+        const int gi = i1 - n0 < t.g ? i1 - n0 : t.g;
         const float *xi = x + (size_t)n0 * xs;
         float *dxi = dx ? dx + (size_t)n0 * xs : NULL;
         for (int r0 = 0; r0 < OH; r0 += t.rows) {
@@ -292,26 +342,79 @@ void ic_conv2d_backward(const ic_conv2d_dims *d, const float *x, const float *w,
             }
             if (point) {
                 /* x_i's rows are the column matrix and dx_i's the dcol matrix. */
-                if (dw)
+                if (dwt)
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, K, (int)nc, 1.0f,
-                                dyt, (int)lddy, xi + (size_t)r0 * OW, (int)P, 1.0f, dw, K);
+                                dyt, (int)lddy, xi + (size_t)r0 * OW, (int)P, 1.0f, dwt, K);
                 if (dxi)
                     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, (int)nc, M, 1.0f,
                                 w, K, dyt, (int)lddy, 1.0f, dxi + (size_t)r0 * OW, (int)P);
                 continue;
             }
-            if (dw) {
+            if (dwt) {
                 /* dW (M,K) += dy_t (M,nc) . col^T */
-                im2col(d, xi, gi, r0, r1, scratch, nc, par);
+                im2col(d, xi, gi, r0, r1, s, nc, par);
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, K, (int)nc, 1.0f,
-                            dyt, (int)lddy, scratch, (int)nc, 1.0f, dw, K);
+                            dyt, (int)lddy, s, (int)nc, 1.0f, dwt, K);
             }
             if (dxi) {
                 /* dcol (K,nc) = W^T (K,M) . dy_t, then scattered into dx */
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, (int)nc, M, 1.0f,
-                            w, K, dyt, (int)lddy, 0.0f, scratch, (int)nc);
-                col2im_add(d, scratch, nc, gi, r0, r1, dxi, par);
+                            w, K, dyt, (int)lddy, 0.0f, s, (int)nc);
+                col2im_add(d, s, nc, gi, r0, r1, dxi, par);
             }
+        }
+    }
+}
+
+/* Workers take contiguous ranges of whole images (a split image would have
+ * two workers adding into the same dx rows), each with a private dW that is
+ * then added to dw in worker order: for a given thread count the result is
+ * the same on every run. */
+void ic_conv2d_backward(const ic_conv2d_dims *d, const float *x, const float *w,
+                        const float *dy, float *dx, float *dw, float *db, float *scratch) {
+    check_dims(d);
+    IC_ASSERT(is_pointwise(d) && slots(d) == 1 ? 1 : scratch != NULL);
+    const int M = d->c_out, K = d->c_in * d->kh * d->kw, n = d->n;
+    const size_t P = (size_t)ic_conv2d_out_h(d) * ic_conv2d_out_w(d), ys = (size_t)M * P;
+    int nt = workers(d);
+    if (nt > n) nt = n;
+    const int par = nt > 1 || loops_parallel();
+
+    if (db) {
+        /* db[m] += sum over images and pixels of dy; images in order for a
+         * result that does not depend on the thread count. */
+        #pragma omp parallel for schedule(static) if(par)
+        for (int m = 0; m < M; m++) {
+            double sum = 0;
+            for (int i = 0; i < n; i++) {
+                const float *v = dy + (size_t)i * ys + (size_t)m * P;
+                for (size_t p = 0; p < P; p++) sum += v[p];
+            }
+            db[m] += (float)sum;
+        }
+    }
+    if (!dw && !dx) return;
+    if (nt == 1) {
+        backward_part(d, x, w, dy, dx, dw, scratch, 0, n, loops_parallel());
+        return;
+    }
+    const slot_layout L = layout(d);
+    int used = 1;
+    #pragma omp parallel num_threads(nt)
+    {
+        const int t = omp_get_thread_num(), T = omp_get_num_threads();
+        float *s = scratch + (size_t)t * L.floats;
+        float *dwp = dw ? s + L.dw : NULL;
+        if (dwp) memset(dwp, 0, sizeof(float) * (size_t)M * K);
+        backward_part(d, x, w, dy, dx, dwp, s, (int)((long)t * n / T), (int)((long)(t + 1) * n / T), 0);
+        if (t == 0) used = T;
+    }
+    if (dw) {
+        #pragma omp parallel for schedule(static)
+        for (size_t k = 0; k < (size_t)M * K; k++) {
+            float a = 0;
+            for (int t = 0; t < used; t++) a += scratch[(size_t)t * L.floats + L.dw + k];
+            dw[k] += a;
         }
     }
 }
