@@ -34,7 +34,7 @@ typedef struct {
     int epochs, batch, threads, width, mels, n_fft, neg_per_batch, quiet, augment;
     size_t valid_max;  /* clips of the validation subsample evaluated each epoch */
     long stop_after;   /* testing: behave as if interrupted after this many steps */
-    size_t balance;
+    size_t balance, per_family;
     float lr, weight_decay, smoothing, w_pitch, w_activity, dropout;
     uint64_t seed;
 } options;
@@ -60,7 +60,10 @@ static void usage(FILE *f) {
 "  --batch N          clips per batch, plus the non-playing windows (default 32)\n"
 "  --lr X             peak AdamW learning rate, cosine schedule (default 0.002)\n"
 "  --weight-decay X   AdamW decay on conv/dense weights (default 0.05)\n"
-"  --balance N        cap each family at N training clips (default 0: all)\n"
+"  --balance N        cap each family at N training clips, one fixed seeded draw\n"
+"                     (default 0: all)\n"
+"  --per-family N     each epoch, at most N clips of each family, drawn afresh from\n"
+"                     the whole training split (default 0: every clip every epoch)\n"
 "  --neg-per-batch N  non-playing windows added to each batch (default batch/8)\n"
 "  --valid-max N      validate each epoch on a fixed seeded subsample of N clips\n"
 "                     (default 4000; 0: the whole split)\n"
@@ -87,7 +90,7 @@ static int parse_args(int argc, char **argv, options *o) {
     o->w_activity = 0.5f; o->dropout = 0.3f; o->seed = 1; o->augment = 1; o->valid_max = 4000;
     static const struct option opts[] = {
         {"data", 1, 0, 'd'}, {"out", 1, 0, 'o'}, {"model", 1, 0, 'm'}, {"epochs", 1, 0, 'e'},
-        {"batch", 1, 0, 'b'}, {"lr", 1, 0, 'l'}, {"balance", 1, 0, 'B'}, {"seed", 1, 0, 's'},
+        {"batch", 1, 0, 'b'}, {"lr", 1, 0, 'l'}, {"balance", 1, 0, 'B'}, {"per-family", 1, 0, 'F'}, {"seed", 1, 0, 's'},
         {"resume", 1, 0, 'r'}, {"threads", 1, 0, 't'}, {"width", 1, 0, 'w'}, {"mels", 1, 0, 'M'},
         {"weight-decay", 1, 0, 'W'}, {"cache", 1, 0, 'c'}, {"speech", 1, 0, 'S'},
         {"no-augment", 0, 0, 'A'}, {"stop-after", 1, 0, 'X'}, {"valid-max", 1, 0, 'V'}, {"neg-per-batch", 1, 0, 'N'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
@@ -109,6 +112,7 @@ static int parse_args(int argc, char **argv, options *o) {
         case 'l': if (ic_cli_parse_double(optarg, 1e-7, 10, &v)) goto bad; o->lr = (float)v; break;
         case 'W': if (ic_cli_parse_double(optarg, 0, 10, &v)) goto bad; o->weight_decay = (float)v; break;
         case 'B': if (ic_cli_parse_double(optarg, 0, 1e9, &v)) goto bad; o->balance = (size_t)v; break;
+        case 'F': if (ic_cli_parse_double(optarg, 0, 1e9, &v)) goto bad; o->per_family = (size_t)v; break;
         case 's': if (ic_cli_parse_double(optarg, 0, 1e15, &v)) goto bad; o->seed = (uint64_t)v; break;
         case 't': if (ic_cli_parse_double(optarg, 0, 1024, &v)) goto bad; o->threads = (int)v; break;
         case 'w': if (ic_cli_parse_double(optarg, 1, 512, &v)) goto bad; o->width = (int)v; break;
@@ -291,6 +295,7 @@ static cJSON *training_meta(const options *o, const ic_train_state *st, const ev
     cJSON_AddNumberToObject(t, "lr", o->lr);
     cJSON_AddNumberToObject(t, "weight_decay", o->weight_decay);
     cJSON_AddNumberToObject(t, "balance", (double)o->balance);
+    cJSON_AddNumberToObject(t, "per_family", (double)o->per_family);
     cJSON_AddNumberToObject(t, "seed", (double)o->seed);
     cJSON_AddBoolToObject(t, "augment", o->augment);
     cJSON_AddNumberToObject(t, "width", o->width);
@@ -400,7 +405,8 @@ int main(int argc, char **argv) {
         if (ic_net_load_checkpoint(m->net, opt, &st, o.resume, NULL, &err)) goto fail;
         fprintf(stderr, "resuming %s at epoch %d, clip %ld, step %ld\n", o.resume, st.epoch + 1, st.position, st.step);
     }
-    long steps_per_epoch = (long)(tr->n / (size_t)o.batch);
+    const size_t n_epoch = ic_trainsplit_epoch_size(tr, o.per_family);
+    long steps_per_epoch = (long)(n_epoch / (size_t)o.batch);
     ic_lr_schedule sched = {IC_SCHED_COSINE, o.lr, steps_per_epoch / 2 + 1, steps_per_epoch * o.epochs, o.lr * 0.01f, 0, 0};
     ic_batcher bt = {.model = m, .aug = aug, .augment = o.augment, .data = tr, .neg = neg_tr, .neg_per_batch = o.neg_per_batch, .seed = o.seed};
     ic_augment_defaults(&bt.aug_cfg);
@@ -413,20 +419,20 @@ int main(int argc, char **argv) {
     order = ic_xmalloc(tr->n * sizeof(size_t));
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    fprintf(stderr, "model: %d parameters, input %dx%d, train %zu clips, valid %zu, %ld steps/epoch\n",
-            (int)m->net->n_param_floats, m->n_features, m->n_frames, tr->n, va->n, steps_per_epoch);
+    fprintf(stderr, "model: %d parameters, input %dx%d, train %zu clips (%zu per epoch), valid %zu, %ld steps/epoch\n",
+            (int)m->net->n_param_floats, m->n_features, m->n_frames, tr->n, n_epoch, va->n, steps_per_epoch);
 
     for (; st.epoch < o.epochs; st.epoch++, st.position = 0) {
         ic_rng shuf = st.epoch_rng;
-        for (size_t i = 0; i < tr->n; i++) order[i] = i;
-        ic_rng_shuffle(&shuf, order, tr->n);
+        size_t drawn = ic_trainsplit_epoch_order(tr, o.per_family, &shuf, order);
+        IC_ASSERT(drawn == n_epoch);
         char label[32];
         snprintf(label, sizeof label, "epoch %d/%d", st.epoch + 1, o.epochs);
         ic_progress pr;
         ic_progress_start(&pr, label, "clips", (size_t)steps_per_epoch * (size_t)o.batch, o.quiet);
         double t0 = ic_now(), loss_sum = 0;
         size_t seen = 0, correct = 0;
-        for (; st.position + o.batch <= (long)tr->n; st.position += o.batch) {
+        for (; st.position + o.batch <= (long)n_epoch; st.position += o.batch) {
             if (o.stop_after && st.step >= o.stop_after) g_stop = 1;
             if (g_stop) break;
             ic_batcher_fill(&bt, st.epoch, (size_t)st.position, order, o.batch, x, yf, yp, ya);

@@ -14,13 +14,19 @@
  * half of the values, 23% of a training step). */
 void ic_relu_forward(size_t n, const float *x, float *y) {
 #pragma omp parallel for simd if (n > IC_ACT_PAR_MIN) schedule(static)
-    for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        const float v = x[i];
+        y[i] = v > 0.0f ? v : 0.0f;
+    }
 }
 
 /* y,dy,dx (n); the derivative at 0 is taken as 0 (y == 0 there). */
 void ic_relu_backward(size_t n, const float *y, const float *dy, float *dx) {
 #pragma omp parallel for simd if (n > IC_ACT_PAR_MIN) schedule(static)
-    for (size_t i = 0; i < n; i++) dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        const float g = dy[i];   /* loaded unconditionally, or gcc keeps a scalar branch */
+        dx[i] += y[i] > 0.0f ? g : 0.0f;
+    }
 }
 
 /* x,y,mask (n); y may alias x.  mask[i] = 1 when u_i >= p for u_i uniform in
@@ -45,5 +51,8 @@ void ic_dropout_backward(size_t n, float p, const uint8_t *mask, const float *dy
     IC_ASSERT(p >= 0.0f && p < 1.0f);
     const float scale = 1.0f / (1.0f - p);
 #pragma omp parallel for simd if (n > IC_ACT_PAR_MIN) schedule(static)
-    for (size_t i = 0; i < n; i++) dx[i] += mask[i] ? dy[i] * scale : 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        const float g = dy[i] * scale;
+        dx[i] += mask[i] ? g : 0.0f;
+    }
 }
