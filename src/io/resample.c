@@ -7,6 +7,7 @@
 struct ic_resampler {
     SRC_STATE *src;   /* NULL when the rates are equal (pass-through) */
     double ratio;     /* out_rate / in_rate */
+    unsigned long long in_total, out_total;  /* frames consumed and produced */
 };
 
 ic_resampler *ic_resampler_new(int in_rate, int out_rate, ic_error *err) {
@@ -68,5 +69,18 @@ ic_status ic_resampler_process(ic_resampler *r, const float *in, size_t n_in, si
     if (e) return ic_error_set(err, IC_ERR_FORMAT, "resampler: %s", src_strerror(e));
     *used = (size_t)d.input_frames_used;
     *gen = (size_t)d.output_frames_gen;
+    r->in_total += *used;
+    r->out_total += *gen;
+    if (d.end_of_input && *gen == 0) {
+        /* Drained.  libsamplerate may end a sample or two short of
+         * round(in * ratio) (a 5.000 s file came out 4.9999 s long, so a window
+         * of exactly 1 s at its end was dropped): pad the tail with silence. */
+        unsigned long long want = (unsigned long long)((double)r->in_total * r->ratio + 0.5);
+        size_t pad = want > r->out_total ? (size_t)(want - r->out_total) : 0;
+        if (pad > cap_out) pad = cap_out;
+        memset(out, 0, pad * sizeof *out);
+        *gen = pad;
+        r->out_total += pad;
+    }
     return IC_OK;
 }

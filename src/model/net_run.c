@@ -80,12 +80,25 @@ void ic_net_forward(ic_net *net, const float *x, int n, int training, ic_rng *rn
     }
 }
 
+/* Zeroes x (n floats) with every thread: one core alone leaves memory
+ * bandwidth unused while the others wait (the activation gradients are
+ * ~150 MB a step for the reference CNN at batch 36; 6% of a step serially). */
+static void zero_floats(float *x, size_t n) {
+    const size_t chunk = 16384;
+    const long chunks = (long)((n + chunk - 1) / chunk);
+    #pragma omp parallel for schedule(static) if (chunks > 4)
+    for (long c = 0; c < chunks; c++) {
+        size_t a = (size_t)c * chunk, len = n - a < chunk ? n - a : chunk;
+        memset(x + a, 0, len * sizeof(float));
+    }
+}
+
 void ic_net_zero_grad(ic_net *net) {
     memset(net->grad, 0, net->n_param_floats * sizeof(float));
     int n = net->batch_cap;
     for (int i = 0; i < net->n_layers; i++) {
         ic_layer *L = &net->layers[i];
-        memset(A(net, L->dact), 0, (size_t)n * L->c * L->h * L->w * sizeof(float));
+        zero_floats(A(net, L->dact), (size_t)n * L->c * L->h * L->w);
     }
     for (int h = 0; h < net->n_heads; h++)
         memset(A(net, net->heads[h].dlogits), 0, (size_t)n * net->heads[h].classes * sizeof(float));
