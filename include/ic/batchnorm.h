@@ -6,7 +6,11 @@
 #ifndef IC_BATCHNORM_H
 #define IC_BATCHNORM_H
 
-typedef struct { int n, c, hw; float eps, momentum; } ic_bn_dims;
+typedef struct {
+    int n, c, hw;
+    float eps, momentum;
+    int relu;   /* 1: the forward passes also apply a ReLU (one pass over memory) */
+} ic_bn_dims;
 
 /* x,y (n,c,hw); gamma,beta,run_mean,run_var,save_mean,save_invstd (c).
  * run = (1-momentum)*run + momentum*batch. */
@@ -16,8 +20,13 @@ void ic_batchnorm_forward_train(const ic_bn_dims *d, const float *x, const float
 void ic_batchnorm_forward_eval(const ic_bn_dims *d, const float *x, const float *gamma,
                                const float *beta, const float *run_mean,
                                const float *run_var, float *y);
-/* Gradient of the training-mode forward. */
+/* Gradient of the training-mode forward (d->relu == 0). */
 void ic_batchnorm_backward(const ic_bn_dims *d, const float *x, const float *gamma,
                            const float *save_mean, const float *save_invstd,
                            const float *dy, float *dx, float *dgamma, float *dbeta);
+/* Gradient of the fused forward (d->relu == 1): y is its output and dy the
+ * gradient with respect to y. */
+void ic_batchnorm_relu_backward(const ic_bn_dims *d, const float *x, const float *gamma,
+                                const float *save_mean, const float *save_invstd, const float *y,
+                                const float *dy, float *dx, float *dgamma, float *dbeta);
 #endif

@@ -25,6 +25,13 @@ static const float *layer_input(ic_net *net, int i) {
 static float *layer_dinput(ic_net *net, int i) {
     return i == 0 ? NULL : A(net, net->layers[i - 1].dact);
 }
+/* A batch norm directly followed by a ReLU runs as one fused op (one pass over
+ * the activations instead of two each way; the BN's own output and gradient
+ * buffers then go unused). */
+static int bn_relu_fused(const ic_net *net, int i) {
+    return net->layers[i].kind == IC_L_BN && i + 1 < net->n_layers && net->layers[i + 1].kind == IC_L_RELU;
+}
+
 static const float *trunk_output(ic_net *net) {
     return net->n_layers ? A(net, net->layers[net->n_layers - 1].act) : net->input;
 }
@@ -45,14 +52,17 @@ void ic_net_forward(ic_net *net, const float *x, int n, int training, ic_rng *rn
             break;
         }
         case IC_L_BN: {
-            ic_bn_dims d = {n, L->c, L->h * L->w, BN_EPS, BN_MOMENTUM};
+            const int fuse = bn_relu_fused(net, i);
+            ic_bn_dims d = {n, L->c, L->h * L->w, BN_EPS, BN_MOMENTUM, fuse};
             float *save = A(net, L->aux);
+            if (fuse) out = A(net, net->layers[i + 1].act);
             if (training)
                 ic_batchnorm_forward_train(&d, in, P(net, L->w_param), P(net, L->b_param), out, save,
                                            save + L->c, B(net, L->mean_buf), B(net, L->var_buf));
             else
                 ic_batchnorm_forward_eval(&d, in, P(net, L->w_param), P(net, L->b_param),
                                           B(net, L->mean_buf), B(net, L->var_buf), out);
+            i += fuse;   /* the ReLU is done */
             break;
         }
         case IC_L_RELU: ic_relu_forward(count, in, out); break;
@@ -98,6 +108,7 @@ void ic_net_zero_grad(ic_net *net) {
     int n = net->batch_cap;
     for (int i = 0; i < net->n_layers; i++) {
         ic_layer *L = &net->layers[i];
+        if (bn_relu_fused(net, i)) continue;   /* nothing reads or writes it */
         zero_floats(A(net, L->dact), (size_t)n * L->c * L->h * L->w);
     }
     for (int h = 0; h < net->n_heads; h++)
@@ -128,14 +139,23 @@ void ic_net_backward(ic_net *net) {
             break;
         }
         case IC_L_BN: {
-            ic_bn_dims d = {n, L->c, L->h * L->w, BN_EPS, BN_MOMENTUM};
+            const int fuse = bn_relu_fused(net, i);
+            ic_bn_dims d = {n, L->c, L->h * L->w, BN_EPS, BN_MOMENTUM, fuse};
             const float *save = A(net, L->aux);
             /* as layer 0 there is no input gradient: its own output, no longer read, takes it */
-            ic_batchnorm_backward(&d, in, P(net, L->w_param), save, save + L->c, dout,
-                                  din ? din : A(net, L->act), G(net, L->w_param), G(net, L->b_param));
+            float *dx = din ? din : A(net, L->act);
+            if (fuse)
+                ic_batchnorm_relu_backward(&d, in, P(net, L->w_param), save, save + L->c,
+                                           A(net, net->layers[i + 1].act), A(net, net->layers[i + 1].dact),
+                                           dx, G(net, L->w_param), G(net, L->b_param));
+            else
+                ic_batchnorm_backward(&d, in, P(net, L->w_param), save, save + L->c, dout, dx,
+                                      G(net, L->w_param), G(net, L->b_param));
             break;
         }
-        case IC_L_RELU: if (din) ic_relu_backward(count, A(net, L->act), dout, din); break;
+        case IC_L_RELU:
+            if (din && !(i > 0 && bn_relu_fused(net, i - 1))) ic_relu_backward(count, A(net, L->act), dout, din);
+            break;
         case IC_L_MAXPOOL: {
             if (!din) break;
             ic_maxpool_dims d = {n, L->in_c, L->in_h, L->in_w, L->kh, L->kw, L->sh, L->sw};

@@ -20,7 +20,7 @@ static void check_dims(const ic_bn_dims *d) {
     IC_ASSERT(d->eps >= 0.0f);
 }
 
-/* x,y (n,c,hw); gamma,beta,save_*,run_* (c).
+/* x,y (n,c,hw); gamma,beta,save_*,run_* (c).  With d->relu, y = max(0, .).
  *   mean = sum x / m,  var = sum (x-mean)^2 / m        (m = n*hw, biased)
  *   y = gamma * (x-mean) / sqrt(var+eps) + beta
  *   run_mean = (1-mom)*run_mean + mom*mean
@@ -62,8 +62,16 @@ void ic_batchnorm_forward_train(const ic_bn_dims *d, const float *x, const float
         for (int i = 0; i < n; i++) {
             const float *xc = x + ((size_t)i * c + ch) * hw;
             float *yc = y + ((size_t)i * c + ch) * hw;
-            #pragma omp simd
-            for (int j = 0; j < hw; j++) yc[j] = (xc[j] - meanf) * scale + shift;
+            if (d->relu) {
+                #pragma omp simd
+                for (int j = 0; j < hw; j++) {
+                    const float v = (xc[j] - meanf) * scale + shift;
+                    yc[j] = v > 0.0f ? v : 0.0f;
+                }
+            } else {
+                #pragma omp simd
+                for (int j = 0; j < hw; j++) yc[j] = (xc[j] - meanf) * scale + shift;
+            }
         }
         save_mean[ch] = (float)mean;
         save_invstd[ch] = (float)invstd;
@@ -88,8 +96,16 @@ void ic_batchnorm_forward_eval(const ic_bn_dims *d, const float *x, const float 
         for (int i = 0; i < n; i++) {
             const float *xc = x + ((size_t)i * c + ch) * hw;
             float *yc = y + ((size_t)i * c + ch) * hw;
-            #pragma omp simd
-            for (int j = 0; j < hw; j++) yc[j] = (xc[j] - mean) * scale + shift;
+            if (d->relu) {
+                #pragma omp simd
+                for (int j = 0; j < hw; j++) {
+                    const float v = (xc[j] - mean) * scale + shift;
+                    yc[j] = v > 0.0f ? v : 0.0f;
+                }
+            } else {
+                #pragma omp simd
+                for (int j = 0; j < hw; j++) yc[j] = (xc[j] - mean) * scale + shift;
+            }
         }
     }
 }
@@ -100,9 +116,11 @@ void ic_batchnorm_forward_eval(const ic_bn_dims *d, const float *x, const float 
  *   dx     += gamma*invstd/m * (m*dy - sum dy - xh * sum dy*xh)
  * (the last two terms are the paths through the batch mean and variance).
  * dx may be NULL when the input needs no gradient. */
-void ic_batchnorm_backward(const ic_bn_dims *d, const float *x, const float *gamma,
-                           const float *save_mean, const float *save_invstd,
-                           const float *dy, float *dx, float *dgamma, float *dbeta) {
+/* With y != NULL the forward was fused with a ReLU whose output is y: the
+ * gradient reaching the batch norm is dy where y > 0 and 0 elsewhere. */
+static void backward(const ic_bn_dims *d, const float *x, const float *gamma,
+                     const float *save_mean, const float *save_invstd, const float *y,
+                     const float *dy, float *dx, float *dgamma, float *dbeta) {
     check_dims(d);
     const int n = d->n, c = d->c, hw = d->hw;
     const size_t m = (size_t)n * (size_t)hw;
@@ -115,10 +133,19 @@ void ic_batchnorm_backward(const ic_bn_dims *d, const float *x, const float *gam
         for (int i = 0; i < n; i++) {
             const size_t o = ((size_t)i * c + ch) * hw;
             float p = 0.0f, q = 0.0f;
-            #pragma omp simd reduction(+ : p, q)
-            for (int j = 0; j < hw; j++) {
-                p += dy[o + j];
-                q += dy[o + j] * ((x[o + j] - mean) * inv);
+            if (y) {
+                #pragma omp simd reduction(+ : p, q)
+                for (int j = 0; j < hw; j++) {
+                    const float g0 = dy[o + j], g = y[o + j] > 0.0f ? g0 : 0.0f;
+                    p += g;
+                    q += g * ((x[o + j] - mean) * inv);
+                }
+            } else {
+                #pragma omp simd reduction(+ : p, q)
+                for (int j = 0; j < hw; j++) {
+                    p += dy[o + j];
+                    q += dy[o + j] * ((x[o + j] - mean) * inv);
+                }
             }
             sdy += p;
             sdyxh += q;
@@ -131,11 +158,34 @@ void ic_batchnorm_backward(const ic_bn_dims *d, const float *x, const float *gam
                     e = (float)(gamma[ch] * (double)inv * sdyxh / (double)m);
         for (int i = 0; i < n; i++) {
             const size_t o = ((size_t)i * c + ch) * hw;
-            #pragma omp simd
-            for (int j = 0; j < hw; j++) {
-                float xh = (x[o + j] - mean) * inv;
-                dx[o + j] += a * dy[o + j] - bb - xh * e;
+            if (y) {
+                #pragma omp simd
+                for (int j = 0; j < hw; j++) {
+                    const float g0 = dy[o + j], g = y[o + j] > 0.0f ? g0 : 0.0f;
+                    const float xh = (x[o + j] - mean) * inv;
+                    dx[o + j] += a * g - bb - xh * e;
+                }
+            } else {
+                #pragma omp simd
+                for (int j = 0; j < hw; j++) {
+                    const float xh = (x[o + j] - mean) * inv;
+                    dx[o + j] += a * dy[o + j] - bb - xh * e;
+                }
             }
         }
     }
+}
+
+void ic_batchnorm_backward(const ic_bn_dims *d, const float *x, const float *gamma,
+                           const float *save_mean, const float *save_invstd,
+                           const float *dy, float *dx, float *dgamma, float *dbeta) {
+    IC_ASSERT(!d->relu);
+    backward(d, x, gamma, save_mean, save_invstd, NULL, dy, dx, dgamma, dbeta);
+}
+
+void ic_batchnorm_relu_backward(const ic_bn_dims *d, const float *x, const float *gamma,
+                                const float *save_mean, const float *save_invstd, const float *y,
+                                const float *dy, float *dx, float *dgamma, float *dbeta) {
+    IC_ASSERT(d->relu && y);
+    backward(d, x, gamma, save_mean, save_invstd, y, dy, dx, dgamma, dbeta);
 }
