@@ -113,8 +113,9 @@ family's clips the model called that family (clip count in brackets).
   dense 128, batch norm, ReLU, dropout 0.3, dense 64, ReLU (\`ictrain --model mfcc\`).
 * **CNN**: the shipped spectrogram CNN (\`$CNN\`, 128-band log-mel, three heads).
 
-Both baselines are trained in this run by ictrain on the same balanced training
-clips as the CNN (\`--balance 3000\`), 30 epochs of AdamW, keeping the epoch with
+Both baselines are trained in this run by ictrain on the same training data as
+the CNN (\`--per-family 6000\`: each epoch at most 6,000 clips of each family, drawn
+afresh from the whole split), 30 epochs of AdamW, keeping the epoch with
 the best validation accuracy (MuseScore valid split); their features come from an
 MFCC feature cache (\`$DATA/cache/mfcc/\`, built on the first run).
 
@@ -126,7 +127,7 @@ EOF
     lr=0.005
     if [ $kind = mfcc ]; then label="MFCC stats + MLP"; lr=0.002; fi
     log "training the $kind baseline (log: $OUTD/$kind-train.log)"
-    if "$BIN"/ictrain --model $kind --data "$DATA" --out "$OUTD/$kind.icw" --balance 3000 --epochs 30 --batch 64 \
+    if "$BIN"/ictrain --model $kind --data "$DATA" --out "$OUTD/$kind.icw" --per-family 6000 --epochs 30 --batch 64 \
          --lr $lr --weight-decay 0.0001 --valid-max 0 --seed 1 --threads "$THREADS" \
          > "$OUTD/$kind-train.json" 2> "$OUTD/$kind-train.log"; then
       log "evaluating $kind"

@@ -30,8 +30,8 @@ START_TEST(test_all_clips_without_cap) {
     int seen[121] = {0};
     ic_rng r;
     ic_rng_seed(&r, 7);
-    ck_assert_uint_eq(ic_trainsplit_epoch_size(s, 0), 121);
-    ck_assert_uint_eq(ic_trainsplit_epoch_order(s, 0, &r, order), 121);
+    ck_assert_uint_eq(ic_epoch_size(s->family, s->n, 0), 121);
+    ck_assert_uint_eq(ic_epoch_order(s->family, s->n, 0, &r, order), 121);
     size_t in_place = 0;
     for (size_t i = 0; i < 121; i++) {
         ck_assert_uint_lt(order[i], 121);
@@ -49,13 +49,13 @@ START_TEST(test_per_family_cap_redrawn_each_epoch) {
     const size_t cap = 6;
     /* families of 1, 3, 5 clips keep all of them; the other 8 keep 6 */
     const size_t want = 1 + 3 + 5 + 8 * cap;
-    ck_assert_uint_eq(ic_trainsplit_epoch_size(s, cap), want);
+    ck_assert_uint_eq(ic_epoch_size(s->family, s->n, cap), want);
     size_t order[121];
     int met[121] = {0};
     ic_rng r;
     ic_rng_seed(&r, 11);
     for (int epoch = 0; epoch < 20; epoch++) {
-        size_t n = ic_trainsplit_epoch_order(s, cap, &r, order);
+        size_t n = ic_epoch_order(s->family, s->n, cap, &r, order);
         ck_assert_uint_eq(n, want);
         int per[IC_NSYNTH_N_FAMILIES] = {0}, seen[121] = {0};
         for (size_t i = 0; i < n; i++) {

@@ -55,7 +55,8 @@ static void usage(FILE *f) {
 "  --out FILE         model file to write (required)\n"
 "  --model KIND       cnn (default); mfcc-logreg or mfcc: the MFCC baselines of the\n"
 "                     benchmarks (family head only; ic/baseline.h), which use --epochs,\n"
-"                     --batch, --lr, --weight-decay, --balance, --valid-max, --seed, --cache\n"
+"                     --batch, --lr, --weight-decay, --balance, --per-family, --valid-max,\n"
+"                     --seed, --cache\n"
 "  --epochs N         epochs (default 20)\n"
 "  --batch N          clips per batch, plus the non-playing windows (default 32)\n"
 "  --lr X             peak AdamW learning rate, cosine schedule (default 0.002)\n"
@@ -338,7 +339,7 @@ int main(int argc, char **argv) {
         if (o.resume) { fprintf(stderr, "ictrain: --resume is for the cnn (a baseline trains in minutes)\n"); return 2; }
         ic_baseline_opts bo = {.data = o.data, .out = o.out, .cache_dir = o.cache,
                                .kind = (ic_baseline_kind)ic_baseline_kind_from_name(o.model_kind),
-                               .epochs = o.epochs, .batch = o.batch, .quiet = o.quiet, .balance = o.balance,
+                               .epochs = o.epochs, .batch = o.batch, .quiet = o.quiet, .balance = o.balance, .per_family = o.per_family,
                                .valid_max = o.valid_max, .lr = o.lr, .weight_decay = o.weight_decay,
                                .seed = o.seed, .report = stdout};
         if (ic_baseline_train(&bo, &err)) { fprintf(stderr, "ictrain: %s\n", err.msg); return 1; }
@@ -405,7 +406,7 @@ int main(int argc, char **argv) {
         if (ic_net_load_checkpoint(m->net, opt, &st, o.resume, NULL, &err)) goto fail;
         fprintf(stderr, "resuming %s at epoch %d, clip %ld, step %ld\n", o.resume, st.epoch + 1, st.position, st.step);
     }
-    const size_t n_epoch = ic_trainsplit_epoch_size(tr, o.per_family);
+    const size_t n_epoch = ic_epoch_size(tr->family, tr->n, o.per_family);
     long steps_per_epoch = (long)(n_epoch / (size_t)o.batch);
     ic_lr_schedule sched = {IC_SCHED_COSINE, o.lr, steps_per_epoch / 2 + 1, steps_per_epoch * o.epochs, o.lr * 0.01f, 0, 0};
     ic_batcher bt = {.model = m, .aug = aug, .augment = o.augment, .data = tr, .neg = neg_tr, .neg_per_batch = o.neg_per_batch, .seed = o.seed};
@@ -424,7 +425,7 @@ int main(int argc, char **argv) {
 
     for (; st.epoch < o.epochs; st.epoch++, st.position = 0) {
         ic_rng shuf = st.epoch_rng;
-        size_t drawn = ic_trainsplit_epoch_order(tr, o.per_family, &shuf, order);
+        size_t drawn = ic_epoch_order(tr->family, tr->n, o.per_family, &shuf, order);
         IC_ASSERT(drawn == n_epoch);
         char label[32];
         snprintf(label, sizeof label, "epoch %d/%d", st.epoch + 1, o.epochs);

@@ -11,13 +11,13 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-bin}
 DATA=${DATA:-datasets/out/nsynth-gm}
 OUT=${OUT:-datasets/out/model}
-EPOCHS=${EPOCHS:-5}
+EPOCHS=${EPOCHS:-12}
 mkdir -p "$OUT"
 start=$(date +%s)
 ICSYNTH=$BIN/icsynth ./datasets/make_dataset.sh
 t_data=$(date +%s)
 # shellcheck disable=SC2086
-$BIN/ictrain --data "$DATA" --out "$OUT/ic-cnn.icw" --balance 3000 --epochs "$EPOCHS" \
+$BIN/ictrain --data "$DATA" --out "$OUT/ic-cnn.icw" --per-family 6000 --epochs "$EPOCHS" \
   --width 16 --mels 128 --batch 32 --seed 1 ${RESUME:+--resume "$OUT/ic-cnn.icw.ckpt"} \
   > "$OUT/train-report.json"
 t_train=$(date +%s)

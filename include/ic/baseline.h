@@ -27,6 +27,7 @@ typedef struct {
     ic_baseline_kind kind;
     int epochs, batch, quiet;
     size_t balance;          /* cap per family of the training split (0: all) */
+    size_t per_family;       /* cap per family of each epoch, drawn afresh (0: all) */
     size_t valid_max;        /* validate on a seeded subsample of this many clips (0: all) */
     float lr, weight_decay;  /* AdamW peak rate (cosine schedule) and decoupled decay */
     uint64_t seed;

@@ -32,12 +32,13 @@ ic_trainsplit *ic_trainsplit_open(const char *data_dir, const char *name, const 
 void ic_trainsplit_free(ic_trainsplit *s);
 /* Keeps a uniformly random subset of n clips (in their original order). */
 void ic_trainsplit_subsample(ic_trainsplit *s, size_t n, ic_rng *r);
-/* One epoch's clips in random order: all of them, or with per_family > 0 at
- * most per_family of each family, drawn afresh at every call (so over a run the
- * model meets every instrument, unlike a fixed --balance subset).  order holds
- * s->n entries; returns how many it filled (ic_trainsplit_epoch_size). */
-size_t ic_trainsplit_epoch_order(const ic_trainsplit *s, size_t per_family, ic_rng *r, size_t *order);
-size_t ic_trainsplit_epoch_size(const ic_trainsplit *s, size_t per_family);
+/* One epoch's clips in random order, for n clips whose families are family[]:
+ * all of them, or with per_family > 0 at most per_family of each family, drawn
+ * afresh at every call (so over a run the model meets every instrument, unlike
+ * a fixed --balance subset).  order holds n entries; returns how many it
+ * filled, which is always ic_epoch_size(). */
+size_t ic_epoch_order(const int *family, size_t n, size_t per_family, ic_rng *r, size_t *order);
+size_t ic_epoch_size(const int *family, size_t n, size_t per_family);
 
 typedef struct {
     int n;              /* windows */

@@ -152,6 +152,7 @@ static cJSON *training_meta(const ic_baseline_opts *o, int epochs_done, double v
     cJSON_AddNumberToObject(t, "lr", o->lr);
     cJSON_AddNumberToObject(t, "weight_decay", o->weight_decay);
     cJSON_AddNumberToObject(t, "balance", (double)o->balance);
+    cJSON_AddNumberToObject(t, "per_family", (double)o->per_family);
     cJSON_AddNumberToObject(t, "seed", (double)o->seed);
     cJSON_AddNumberToObject(t, "valid_family_accuracy", valid_acc);
     cJSON_AddNumberToObject(t, "train_seconds", seconds);
@@ -221,7 +222,7 @@ ic_status ic_baseline_train(const ic_baseline_opts *o, ic_error *err) {
     ic_rng_seed(&rng, o->seed + 1);
     ic_rng_seed(&shuf, o->seed + 2);
     opt = ic_opt_new(m->net, IC_OPT_ADAMW, o->weight_decay);
-    long steps_per_epoch = (long)(tr.n / (size_t)B);
+    long steps_per_epoch = (long)(ic_epoch_size(tr.y, tr.n, o->per_family) / (size_t)B);
     ic_lr_schedule sched = {IC_SCHED_COSINE, o->lr, steps_per_epoch / 4 + 1, steps_per_epoch * o->epochs,
                             o->lr * 0.01f, 0, 0};
     probs = ic_xmalloc((size_t)B * (size_t)k * sizeof(float));
@@ -236,8 +237,7 @@ ic_status ic_baseline_train(const ic_baseline_opts *o, ic_error *err) {
     int best_epoch = -1;
     long step = 0;
     for (int ep = 0; ep < o->epochs; ep++) {
-        for (size_t i = 0; i < tr.n; i++) order[i] = i;
-        ic_rng_shuffle(&shuf, order, tr.n);
+        ic_epoch_order(tr.y, tr.n, o->per_family, &shuf, order);
         double loss_sum = 0;
         size_t correct = 0;
         for (long s = 0; s < steps_per_epoch; s++) {

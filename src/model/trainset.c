@@ -100,23 +100,26 @@ void ic_trainsplit_subsample(ic_trainsplit *s, size_t n, ic_rng *r) {
     free(idx);
 }
 
-size_t ic_trainsplit_epoch_size(const ic_trainsplit *s, size_t per_family) {
-    if (!per_family) return s->n;
-    size_t count[IC_NSYNTH_N_FAMILIES] = {0}, n = 0;
-    for (size_t i = 0; i < s->n; i++) count[s->family[i]]++;
-    for (int f = 0; f < IC_NSYNTH_N_FAMILIES; f++) n += count[f] < per_family ? count[f] : per_family;
-    return n;
+size_t ic_epoch_size(const int *family, size_t n, size_t per_family) {
+    if (!per_family) return n;
+    size_t count[IC_NSYNTH_N_FAMILIES] = {0}, k = 0;
+    for (size_t i = 0; i < n; i++) {
+        IC_ASSERT(family[i] >= 0 && family[i] < IC_NSYNTH_N_FAMILIES);
+        count[family[i]]++;
+    }
+    for (int f = 0; f < IC_NSYNTH_N_FAMILIES; f++) k += count[f] < per_family ? count[f] : per_family;
+    return k;
 }
 
 /* A shuffle of every clip, then the first per_family of each family in that
  * order: a uniform draw per family, already in random order. */
-size_t ic_trainsplit_epoch_order(const ic_trainsplit *s, size_t per_family, ic_rng *r, size_t *order) {
-    for (size_t i = 0; i < s->n; i++) order[i] = i;
-    ic_rng_shuffle(r, order, s->n);
-    if (!per_family) return s->n;
+size_t ic_epoch_order(const int *family, size_t n, size_t per_family, ic_rng *r, size_t *order) {
+    for (size_t i = 0; i < n; i++) order[i] = i;
+    ic_rng_shuffle(r, order, n);
+    if (!per_family) return n;
     size_t count[IC_NSYNTH_N_FAMILIES] = {0}, k = 0;
-    for (size_t i = 0; i < s->n; i++) {
-        int f = s->family[order[i]];
+    for (size_t i = 0; i < n; i++) {
+        int f = family[order[i]];
         if (count[f]++ < per_family) order[k++] = order[i];
     }
     return k;
