@@ -30,7 +30,8 @@
  * Threads: d->threads workers, each with its own scratch slot, run
  * single-threaded GEMMs on their own images (or, for fewer images than
  * workers, their own output rows) -- one OpenMP team and no BLAS pool.
- * Measured on the reference CNN at 2 threads: training 89 -> N samples/s
+ * Measured on the reference CNN at 2 threads (bench_engine): training 89 -> 132
+ * samples/s, batch-64 inference 189 -> 410, with this change alone,
  * against BLAS threads inside each GEMM, whose pthread pool spent a third of
  * the time in sched_yield beside libgomp's spinning idle workers (~10 ms
  * after each parallel region by default): on 2 cores every GEMM after an
