@@ -20,6 +20,27 @@ static void check_dims(const ic_bn_dims *d) {
     IC_ASSERT(d->eps >= 0.0f);
 }
 
+/* Channel ch of every image: y = (x - mean) * scale + shift, then max(0, .)
+ * when d->relu.  Shared by the training and eval forwards. */
+static void apply_channel(const ic_bn_dims *d, const float *x, float *y, int ch, float mean,
+                          float scale, float shift) {
+    const int n = d->n, c = d->c, hw = d->hw;
+    for (int i = 0; i < n; i++) {
+        const float *xc = x + ((size_t)i * c + ch) * hw;
+        float *yc = y + ((size_t)i * c + ch) * hw;
+        if (d->relu) {
+            #pragma omp simd
+            for (int j = 0; j < hw; j++) {
+                const float v = (xc[j] - mean) * scale + shift;
+                yc[j] = v > 0.0f ? v : 0.0f;
+            }
+        } else {
+            #pragma omp simd
+            for (int j = 0; j < hw; j++) yc[j] = (xc[j] - mean) * scale + shift;
+        }
+    }
+}
+
 /* x,y (n,c,hw); gamma,beta,save_*,run_* (c).  With d->relu, y = max(0, .).
  *   mean = sum x / m,  var = sum (x-mean)^2 / m        (m = n*hw, biased)
  *   y = gamma * (x-mean) / sqrt(var+eps) + beta
@@ -59,20 +80,7 @@ void ic_batchnorm_forward_train(const ic_bn_dims *d, const float *x, const float
         const double var = ss / (double)m;
         const double invstd = 1.0 / sqrt(var + eps);
         const float scale = (float)(gamma[ch] * invstd), shift = beta[ch];
-        for (int i = 0; i < n; i++) {
-            const float *xc = x + ((size_t)i * c + ch) * hw;
-            float *yc = y + ((size_t)i * c + ch) * hw;
-            if (d->relu) {
-                #pragma omp simd
-                for (int j = 0; j < hw; j++) {
-                    const float v = (xc[j] - meanf) * scale + shift;
-                    yc[j] = v > 0.0f ? v : 0.0f;
-                }
-            } else {
-                #pragma omp simd
-                for (int j = 0; j < hw; j++) yc[j] = (xc[j] - meanf) * scale + shift;
-            }
-        }
+        apply_channel(d, x, y, ch, meanf, scale, shift);
         save_mean[ch] = (float)mean;
         save_invstd[ch] = (float)invstd;
         const double unbiased = m > 1 ? var * (double)m / (double)(m - 1) : var;
@@ -93,20 +101,7 @@ void ic_batchnorm_forward_eval(const ic_bn_dims *d, const float *x, const float 
     for (int ch = 0; ch < c; ch++) {
         const float scale = (float)(gamma[ch] / sqrt((double)run_var[ch] + d->eps));
         const float mean = run_mean[ch], shift = beta[ch];
-        for (int i = 0; i < n; i++) {
-            const float *xc = x + ((size_t)i * c + ch) * hw;
-            float *yc = y + ((size_t)i * c + ch) * hw;
-            if (d->relu) {
-                #pragma omp simd
-                for (int j = 0; j < hw; j++) {
-                    const float v = (xc[j] - mean) * scale + shift;
-                    yc[j] = v > 0.0f ? v : 0.0f;
-                }
-            } else {
-                #pragma omp simd
-                for (int j = 0; j < hw; j++) yc[j] = (xc[j] - mean) * scale + shift;
-            }
-        }
+        apply_channel(d, x, y, ch, mean, scale, shift);
     }
 }
 
