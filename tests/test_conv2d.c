@@ -30,6 +30,9 @@ static const conv_case CASES[] = {
     {{2, 3, 48, 50, 4, 1, 1, 1, 1, 0, 0, 0}, 1, "1x1 pointwise, row-block tiles"},
     {{2, 2, 5, 1, 2, 3, 3, 2, 2, 1, 1, 0}, 1, "width 1: taps with no valid column"},
     {{2, 2, 100, 90, 3, 3, 3, 2, 2, 1, 1, 0}, 1, "3x3 s2, row-block tiles"},
+    {{3, 1, 20, 37, 5, 3, 3, 1, 1, 1, 1, 0}, 1, "1 channel 3x3, odd width"},
+    {{2, 1, 9, 12, 3, 5, 3, 1, 1, 2, 1, 0}, 0, "1 channel 5x3"},
+    {{1, 1, 64, 126, 4, 3, 3, 1, 1, 1, 1, 0}, 0, "1 channel, the reference CNN's conv1 width"},
 };
 #define NCASES ((int)(sizeof CASES / sizeof CASES[0]))
 

@@ -85,6 +85,60 @@ START_TEST(test_maxpool_ties_and_nan) {
 }
 END_TEST
 
+/* Window-by-window reference: first maximum in row-major order, NaN wins. */
+static void maxpool_ref(const ic_maxpool_dims *d, const float *x, float *y, int32_t *am) {
+    const int OH = ic_maxpool_out_h(d), OW = ic_maxpool_out_w(d);
+    for (int p = 0; p < d->n * d->c; p++)
+        for (int oy = 0; oy < OH; oy++)
+            for (int ox = 0; ox < OW; ox++) {
+                int at = -1;
+                for (int ki = 0; ki < d->kh; ki++)
+                    for (int kj = 0; kj < d->kw; kj++) {
+                        int i = (oy * d->stride_h + ki) * d->w + ox * d->stride_w + kj;
+                        float v = x[(size_t)p * d->h * d->w + i];
+                        float b = at < 0 ? 0 : x[(size_t)p * d->h * d->w + at];
+                        if (at < 0 || (!isnan(b) && (isnan(v) || v > b))) at = i;
+                    }
+                y[((size_t)p * OH + oy) * OW + ox] = x[(size_t)p * d->h * d->w + at];
+                am[((size_t)p * OH + oy) * OW + ox] = at;
+            }
+}
+
+/* The 2x2/stride-2 fast path and the generic loop against the reference, on
+ * values with many ties and a few NaNs, odd sizes included; without argmax
+ * (inference) y is the same. */
+START_TEST(test_maxpool_matches_reference) {
+    static const ic_maxpool_dims shapes[] = {
+        {2, 3, 9, 13, 2, 2, 2, 2},     /* fast path, odd h and w (last row/column dropped) */
+        {1, 2, 128, 126, 2, 2, 2, 2},  /* the reference CNN's first pool */
+        {2, 2, 9, 11, 3, 2, 2, 3},     /* generic */
+        {1, 3, 6, 8, 2, 2, 1, 1},      /* 2x2 but overlapping: generic */
+    };
+    const ic_maxpool_dims d = shapes[_i];
+    const size_t nx = (size_t)d.n * d.c * d.h * d.w;
+    const size_t ny = (size_t)d.n * d.c * ic_maxpool_out_h(&d) * ic_maxpool_out_w(&d);
+    float *x = malloc(sizeof(float) * nx), *y = malloc(sizeof(float) * ny);
+    float *yr = malloc(sizeof(float) * ny), *yn = malloc(sizeof(float) * ny);
+    int32_t *am = malloc(sizeof(int32_t) * ny), *ar = malloc(sizeof(int32_t) * ny);
+    ck_assert(x && y && yr && yn && am && ar);
+    ic_rng rng;
+    ic_rng_seed(&rng, 7 + (uint64_t)_i);
+    for (size_t i = 0; i < nx; i++) {
+        x[i] = (float)(int)(ic_rng_uniform(&rng) * 5) - 2;   /* 5 levels: ties everywhere */
+        if (ic_rng_uniform(&rng) < 0.01) x[i] = NAN;
+    }
+    maxpool_ref(&d, x, yr, ar);
+    ic_maxpool_forward(&d, x, y, am);
+    ic_maxpool_forward(&d, x, yn, NULL);
+    for (size_t i = 0; i < ny; i++) {
+        ck_assert_msg(am[i] == ar[i], "shape %d: argmax[%zu] = %d, want %d", _i, i, am[i], ar[i]);
+        ck_assert_msg(isnan(yr[i]) ? isnan(y[i]) && isnan(yn[i]) : y[i] == yr[i] && yn[i] == yr[i],
+                      "shape %d: y[%zu] = %g / %g without argmax, want %g", _i, i, y[i], yn[i], yr[i]);
+    }
+    free(x); free(y); free(yr); free(yn); free(am); free(ar);
+}
+END_TEST
+
 typedef struct {
     ic_maxpool_dims d;
     float *x, *y, *r;
@@ -182,6 +236,7 @@ static Suite *pool_suite(void) {
     tcase_add_test(tc, test_maxpool_nonsquare);
     tcase_add_test(tc, test_maxpool_overlap_accumulates);
     tcase_add_test(tc, test_maxpool_ties_and_nan);
+    tcase_add_loop_test(tc, test_maxpool_matches_reference, 0, 4);
     tcase_add_loop_test(tc, test_maxpool_gradcheck, 0, 3);
     tcase_add_test(tc, test_gap_known);
     tcase_add_test(tc, test_gap_gradcheck);

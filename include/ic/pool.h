@@ -10,7 +10,7 @@ typedef struct { int n, c, h, w, kh, kw, stride_h, stride_w; } ic_maxpool_dims;
 int ic_maxpool_out_h(const ic_maxpool_dims *d);
 int ic_maxpool_out_w(const ic_maxpool_dims *d);
 /* x (n,c,h,w) -> y (n,c,oh,ow); argmax (n,c,oh,ow) records the winning input
- * index within its (h*w) plane for backward. */
+ * index within its (h*w) plane for backward, or is NULL (inference). */
 void ic_maxpool_forward(const ic_maxpool_dims *d, const float *x, float *y, int32_t *argmax);
 /* dy (n,c,oh,ow) -> dx (n,c,h,w) += . */
 void ic_maxpool_backward(const ic_maxpool_dims *d, const float *dy, const int32_t *argmax, float *dx);

@@ -68,7 +68,7 @@ void ic_net_forward(ic_net *net, const float *x, int n, int training, ic_rng *rn
         case IC_L_RELU: ic_relu_forward(count, in, out); break;
         case IC_L_MAXPOOL: {
             ic_maxpool_dims d = {n, L->in_c, L->in_h, L->in_w, L->kh, L->kw, L->sh, L->sw};
-            ic_maxpool_forward(&d, in, out, (int32_t *)A(net, L->aux));
+            ic_maxpool_forward(&d, in, out, training ? (int32_t *)A(net, L->aux) : NULL);
             break;
         }
         case IC_L_GAP: ic_gap_forward(n, L->in_c, L->in_h * L->in_w, in, out); break;
