@@ -8,6 +8,7 @@
  * are float and `omp simd` (in double they ran scalar: 9% of a training step). */
 #include "ic/batchnorm.h"
 #include "ic/error.h"
+#include "ic/simd.h"
 #include <math.h>
 #include <stddef.h>
 
@@ -22,6 +23,7 @@ static void check_dims(const ic_bn_dims *d) {
 
 /* Channel ch of every image: y = (x - mean) * scale + shift, then max(0, .)
  * when d->relu.  Shared by the training and eval forwards. */
+IC_VEC_CLONES
 static void apply_channel(const ic_bn_dims *d, const float *x, float *y, int ch, float mean,
                           float scale, float shift) {
     const int n = d->n, c = d->c, hw = d->hw;
@@ -39,6 +41,33 @@ static void apply_channel(const ic_bn_dims *d, const float *x, float *y, int ch,
             for (int j = 0; j < hw; j++) yc[j] = (xc[j] - mean) * scale + shift;
         }
     }
+}
+
+/* Channel ch's mean, and its sum of squared deviations from the mean
+ * (rounded to float, as the normalisation uses it). */
+IC_VEC_CLONES
+static void channel_stats(const ic_bn_dims *d, const float *x, int ch, double *mean_out, double *ss_out) {
+    const int n = d->n, c = d->c, hw = d->hw;
+    double sum = 0.0;
+    for (int i = 0; i < n; i++) {
+        const float *xc = x + ((size_t)i * c + ch) * hw;
+        float p = 0.0f;
+        #pragma omp simd reduction(+ : p)
+        for (int j = 0; j < hw; j++) p += xc[j];
+        sum += p;
+    }
+    const double mean = sum / ((double)n * hw);
+    const float meanf = (float)mean;
+    double ss = 0.0;
+    for (int i = 0; i < n; i++) {
+        const float *xc = x + ((size_t)i * c + ch) * hw;
+        float p = 0.0f;
+        #pragma omp simd reduction(+ : p)
+        for (int j = 0; j < hw; j++) { float t = xc[j] - meanf; p += t * t; }
+        ss += p;
+    }
+    *mean_out = mean;
+    *ss_out = ss;
 }
 
 /* x,y (n,c,hw); gamma,beta,save_*,run_* (c).  With d->relu, y = max(0, .).
@@ -59,24 +88,9 @@ void ic_batchnorm_forward_train(const ic_bn_dims *d, const float *x, const float
 
 #pragma omp parallel for if (total > IC_BN_PAR_MIN) schedule(static)
     for (int ch = 0; ch < c; ch++) {
-        double sum = 0.0;
-        for (int i = 0; i < n; i++) {
-            const float *xc = x + ((size_t)i * c + ch) * hw;
-            float p = 0.0f;
-            #pragma omp simd reduction(+ : p)
-            for (int j = 0; j < hw; j++) p += xc[j];
-            sum += p;
-        }
-        const double mean = sum / (double)m;
+        double mean, ss;
+        channel_stats(d, x, ch, &mean, &ss);
         const float meanf = (float)mean;
-        double ss = 0.0;
-        for (int i = 0; i < n; i++) {
-            const float *xc = x + ((size_t)i * c + ch) * hw;
-            float p = 0.0f;
-            #pragma omp simd reduction(+ : p)
-            for (int j = 0; j < hw; j++) { float t = xc[j] - meanf; p += t * t; }
-            ss += p;
-        }
         const double var = ss / (double)m;
         const double invstd = 1.0 / sqrt(var + eps);
         const float scale = (float)(gamma[ch] * invstd), shift = beta[ch];
@@ -105,70 +119,76 @@ void ic_batchnorm_forward_eval(const ic_bn_dims *d, const float *x, const float 
     }
 }
 
+/* One channel of the backward pass (see backward below). */
+IC_VEC_CLONES
+static void backward_channel(const ic_bn_dims *d, const float *x, const float *gamma,
+                             const float *save_mean, const float *save_invstd, const float *y,
+                             const float *dy, float *dx, float *dgamma, float *dbeta, int ch) {
+    const int n = d->n, c = d->c, hw = d->hw;
+    const size_t m = (size_t)n * (size_t)hw;
+    const float mean = save_mean[ch], inv = save_invstd[ch];
+    double sdy = 0.0, sdyxh = 0.0;
+    for (int i = 0; i < n; i++) {
+        const size_t o = ((size_t)i * c + ch) * hw;
+        float p = 0.0f, q = 0.0f;
+        if (y) {
+            #pragma omp simd reduction(+ : p, q)
+            for (int j = 0; j < hw; j++) {
+                const float g0 = dy[o + j], g = y[o + j] > 0.0f ? g0 : 0.0f;
+                p += g;
+                q += g * ((x[o + j] - mean) * inv);
+            }
+        } else {
+            #pragma omp simd reduction(+ : p, q)
+            for (int j = 0; j < hw; j++) {
+                p += dy[o + j];
+                q += dy[o + j] * ((x[o + j] - mean) * inv);
+            }
+        }
+        sdy += p;
+        sdyxh += q;
+    }
+    dbeta[ch] += (float)sdy;
+    dgamma[ch] += (float)sdyxh;
+    if (!dx) return;
+    /* dx += a*dy - b - xh*e, the formula above with m folded in */
+    const float a = (float)(gamma[ch] * (double)inv), bb = (float)(gamma[ch] * (double)inv * sdy / (double)m),
+                e = (float)(gamma[ch] * (double)inv * sdyxh / (double)m);
+    for (int i = 0; i < n; i++) {
+        const size_t o = ((size_t)i * c + ch) * hw;
+        if (y) {
+            #pragma omp simd
+            for (int j = 0; j < hw; j++) {
+                const float g0 = dy[o + j], g = y[o + j] > 0.0f ? g0 : 0.0f;
+                const float xh = (x[o + j] - mean) * inv;
+                dx[o + j] += a * g - bb - xh * e;
+            }
+        } else {
+            #pragma omp simd
+            for (int j = 0; j < hw; j++) {
+                const float xh = (x[o + j] - mean) * inv;
+                dx[o + j] += a * dy[o + j] - bb - xh * e;
+            }
+        }
+    }
+}
+
 /* x,dy,dx (n,c,hw); gamma,save_*,dgamma,dbeta (c).  With xh = (x-mean)*invstd:
  *   dbeta  += sum dy
  *   dgamma += sum dy*xh
  *   dx     += gamma*invstd/m * (m*dy - sum dy - xh * sum dy*xh)
  * (the last two terms are the paths through the batch mean and variance).
- * dx may be NULL when the input needs no gradient. */
-/* With y != NULL the forward was fused with a ReLU whose output is y: the
+ * dx may be NULL when the input needs no gradient.
+ * With y != NULL the forward was fused with a ReLU whose output is y: the
  * gradient reaching the batch norm is dy where y > 0 and 0 elsewhere. */
 static void backward(const ic_bn_dims *d, const float *x, const float *gamma,
                      const float *save_mean, const float *save_invstd, const float *y,
                      const float *dy, float *dx, float *dgamma, float *dbeta) {
     check_dims(d);
-    const int n = d->n, c = d->c, hw = d->hw;
-    const size_t m = (size_t)n * (size_t)hw;
-    const size_t total = m * (size_t)c;
-
+    const size_t total = (size_t)d->n * (size_t)d->hw * (size_t)d->c;
 #pragma omp parallel for if (total > IC_BN_PAR_MIN) schedule(static)
-    for (int ch = 0; ch < c; ch++) {
-        const float mean = save_mean[ch], inv = save_invstd[ch];
-        double sdy = 0.0, sdyxh = 0.0;
-        for (int i = 0; i < n; i++) {
-            const size_t o = ((size_t)i * c + ch) * hw;
-            float p = 0.0f, q = 0.0f;
-            if (y) {
-                #pragma omp simd reduction(+ : p, q)
-                for (int j = 0; j < hw; j++) {
-                    const float g0 = dy[o + j], g = y[o + j] > 0.0f ? g0 : 0.0f;
-                    p += g;
-                    q += g * ((x[o + j] - mean) * inv);
-                }
-            } else {
-                #pragma omp simd reduction(+ : p, q)
-                for (int j = 0; j < hw; j++) {
-                    p += dy[o + j];
-                    q += dy[o + j] * ((x[o + j] - mean) * inv);
-                }
-            }
-            sdy += p;
-            sdyxh += q;
-        }
-        dbeta[ch] += (float)sdy;
-        dgamma[ch] += (float)sdyxh;
-        if (!dx) continue;
-        /* dx += a*dy - b - xh*e, the formula above with m folded in */
-        const float a = (float)(gamma[ch] * (double)inv), bb = (float)(gamma[ch] * (double)inv * sdy / (double)m),
-                    e = (float)(gamma[ch] * (double)inv * sdyxh / (double)m);
-        for (int i = 0; i < n; i++) {
-            const size_t o = ((size_t)i * c + ch) * hw;
-            if (y) {
-                #pragma omp simd
-                for (int j = 0; j < hw; j++) {
-                    const float g0 = dy[o + j], g = y[o + j] > 0.0f ? g0 : 0.0f;
-                    const float xh = (x[o + j] - mean) * inv;
-                    dx[o + j] += a * g - bb - xh * e;
-                }
-            } else {
-                #pragma omp simd
-                for (int j = 0; j < hw; j++) {
-                    const float xh = (x[o + j] - mean) * inv;
-                    dx[o + j] += a * dy[o + j] - bb - xh * e;
-                }
-            }
-        }
-    }
+    for (int ch = 0; ch < d->c; ch++)
+        backward_channel(d, x, gamma, save_mean, save_invstd, y, dy, dx, dgamma, dbeta, ch);
 }
 
 void ic_batchnorm_backward(const ic_bn_dims *d, const float *x, const float *gamma,

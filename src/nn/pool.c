@@ -4,6 +4,7 @@
  * Not here: average pooling with a window, padding, ceil mode. */
 #include "ic/pool.h"
 #include "ic/error.h"
+#include "ic/simd.h"
 #include <stddef.h>
 #include <string.h>
 
@@ -19,10 +20,10 @@ static void check_dims(const ic_maxpool_dims *d) {
  * v is larger, or v is a NaN and bv is not (a NaN in the window wins, it is
  * propagated, not hidden).  Bit masks, not ?: -- gcc turns ?: into branches,
  * which mispredict half the time on real activations, and masks vectorise. */
-static inline uint32_t takes(float v, float bv) {
+static inline __attribute__((always_inline)) uint32_t takes(float v, float bv) {
     return 0u - (uint32_t)((v > bv) | ((v != v) & (bv == bv)));
 }
-static inline float pick(float v, float bv, uint32_t m) {
+static inline __attribute__((always_inline)) float pick(float v, float bv, uint32_t m) {
     uint32_t vb, bb;
     memcpy(&vb, &v, sizeof vb);
     memcpy(&bb, &bv, sizeof bb);
@@ -36,7 +37,7 @@ static inline float pick(float v, float bv, uint32_t m) {
  * vectorises under `omp simd`.  Measured single-threaded on (32,32,64,128),
  * 2x2: 33 ms per-window with branches, 20 ms with masks, 4.4 ms vectorised.
  * `keep` (a constant after inlining) says whether argmax is written. */
-static inline void pool_plane(const ic_maxpool_dims *d, const float *xp, float *y, int32_t *am,
+static inline __attribute__((always_inline)) void pool_plane(const ic_maxpool_dims *d, const float *xp, float *y, int32_t *am,
                               int OH, int OW, const int keep) {
     const int W = d->w, sh = d->stride_h, sw = d->stride_w;
     for (int oy = 0; oy < OH; oy++) {
@@ -66,7 +67,7 @@ static inline void pool_plane(const ic_maxpool_dims *d, const float *xp, float *
  * output row with the four taps in registers, instead of four passes over
  * the y and argmax rows; on 1 thread at batch 1-2 the generic loop was 14%
  * of bench_engine's time. */
-static inline void pool2x2_plane(const float *xp, int W, float *y, int32_t *am, int OH, int OW,
+static inline __attribute__((always_inline)) void pool2x2_plane(const float *xp, int W, float *y, int32_t *am, int OH, int OW,
                                  const int keep) {
     for (int oy = 0; oy < OH; oy++) {
         const int r0 = 2 * oy * W;
@@ -92,6 +93,16 @@ static inline void pool2x2_plane(const float *xp, int W, float *y, int32_t *am, 
     }
 }
 
+/* One plane, in the variant its shape and argmax ask for. */
+IC_VEC_CLONES
+static void pool_one(const ic_maxpool_dims *d, const float *xp, float *yp, int32_t *ap, int OH, int OW) {
+    const int two = d->kh == 2 && d->kw == 2 && d->stride_h == 2 && d->stride_w == 2;
+    if (two && ap) pool2x2_plane(xp, d->w, yp, ap, OH, OW, 1);
+    else if (two) pool2x2_plane(xp, d->w, yp, NULL, OH, OW, 0);
+    else if (ap) pool_plane(d, xp, yp, ap, OH, OW, 1);
+    else pool_plane(d, xp, yp, NULL, OH, OW, 0);
+}
+
 /* y[p][oy][ox] = max over the kh x kw window at (oy*sh, ox*sw) of plane p;
  * argmax, when not NULL (training), holds the index iy*w + ix of the first
  * maximum in row-major order.  x must not overlap y or argmax. */
@@ -99,18 +110,10 @@ void ic_maxpool_forward(const ic_maxpool_dims *d, const float *x, float *y, int3
     check_dims(d);
     const int H = d->h, W = d->w, OH = ic_maxpool_out_h(d), OW = ic_maxpool_out_w(d);
     const int planes = d->n * d->c;
-    const int two = d->kh == 2 && d->kw == 2 && d->stride_h == 2 && d->stride_w == 2;
     const size_t po = (size_t)OH * OW;
     #pragma omp parallel for schedule(static)
-    for (int p = 0; p < planes; p++) {
-        const float *xp = x + (size_t)p * H * W;
-        float *yp = y + (size_t)p * po;
-        int32_t *ap = argmax ? argmax + (size_t)p * po : NULL;
-        if (two && ap) pool2x2_plane(xp, W, yp, ap, OH, OW, 1);
-        else if (two) pool2x2_plane(xp, W, yp, NULL, OH, OW, 0);
-        else if (ap) pool_plane(d, xp, yp, ap, OH, OW, 1);
-        else pool_plane(d, xp, yp, NULL, OH, OW, 0);
-    }
+    for (int p = 0; p < planes; p++)
+        pool_one(d, x + (size_t)p * H * W, y + (size_t)p * po, argmax ? argmax + (size_t)p * po : NULL, OH, OW);
 }
 
 /* dx[p][argmax[p][o]] += dy[p][o].  Overlapping windows (stride < kernel)

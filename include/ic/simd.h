@@ -1,0 +1,19 @@
+/* IC_VEC_CLONES before a hot loop's function: gcc builds it twice, for
+ * x86-64-v3 (AVX2) and for the baseline, and picks one at load time (ifunc),
+ * so one binary runs everywhere and uses 8-wide vectors where the CPU has
+ * them.  Put it on a plain (not inlined, not OpenMP-outlined) function that
+ * holds the loop.  -std=c11 keeps floating-point contraction off, so
+ * element-wise loops give identical results in both clones; a vectorised
+ * sum (omp simd reduction) adds in a different order with 8 lanes than
+ * with 4, so it may differ in the last bits between machines (never
+ * between runs on one machine). */
+#ifndef IC_SIMD_H
+#define IC_SIMD_H
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define IC_VEC_CLONES __attribute__((target_clones("arch=x86-64-v3", "default"), noinline))
+#else
+#define IC_VEC_CLONES
+#endif
+
+#endif
