@@ -1,8 +1,10 @@
-/* bench_conv: speed of the conv layers of the reference CNN against plain
- * OpenBLAS sgemm on a large square matrix, plus the 2x2 max pools between them.
+/* bench_conv: speed of a model's conv layers (shapes read from its .icw file)
+ * against plain OpenBLAS sgemm on a large square matrix, plus the max pools
+ * that follow them.
  * Prints a markdown table on stdout; --help for the flags.
  * Not a correctness test (tests/test_conv2d.c is). */
 #include "ic/conv2d.h"
+#include "ic/net.h"
 #include "ic/pool.h"
 #include "ic/rng.h"
 #include "ic/threads.h"
@@ -99,12 +101,13 @@ static void cpu_model(char *buf, size_t len) {
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: bench_conv [--threads N] [--batch N]\n"
-            "  Times OpenBLAS sgemm (%dx%d) and the conv layers of the reference CNN\n"
-            "  (conv3x3 s1 p1, 64x128 log-mel input), forward and backward, and the\n"
-            "  2x2 max pools.  Markdown on stdout.\n"
-            "  --threads N  OpenMP and OpenBLAS threads (default: all cores)\n"
-            "  --batch N    images per pass (default 32)\n",
+            "usage: bench_conv --weights FILE.icw [--threads N] [--batch N]\n"
+            "  Times OpenBLAS sgemm (%dx%d) and the conv layers of the model's\n"
+            "  architecture (their real shapes), forward and backward, and the max pool\n"
+            "  after each.  Markdown on stdout.\n"
+            "  --weights FILE  model file whose conv layers are timed (required)\n"
+            "  --threads N     OpenMP and OpenBLAS threads (default: all cores)\n"
+            "  --batch N       images per pass (default 32)\n",
             SGEMM_SIZE, SGEMM_SIZE);
 }
 
@@ -118,6 +121,7 @@ static int parse_int(const char *s, int *out) {
 
 int main(int argc, char **argv) {
     int threads = 0, batch = 32;
+    const char *weights = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
@@ -127,6 +131,8 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "bench_conv: --threads: expected an integer 1..4096, found '%s'\n", argv[i]);
                 return 2;
             }
+        } else if (!strcmp(argv[i], "--weights") && i + 1 < argc) {
+            weights = argv[++i];
         } else if (!strcmp(argv[i], "--batch") && i + 1 < argc) {
             if (!parse_int(argv[++i], &batch)) {
                 fprintf(stderr, "bench_conv: --batch: expected an integer 1..4096, found '%s'\n", argv[i]);
@@ -137,6 +143,37 @@ int main(int argc, char **argv) {
             usage(stderr);
             return 2;
         }
+    }
+    if (!weights) {
+        fprintf(stderr, "bench_conv: --weights FILE.icw is required (the model whose conv layers are timed)\n");
+        usage(stderr);
+        return 2;
+    }
+    ic_error err = {0};
+    ic_net *net = ic_net_load(weights, NULL, &err);
+    if (!net) {
+        fprintf(stderr, "bench_conv: %s\n", err.msg);
+        return 1;
+    }
+    /* the conv layers, and the max pool (if any) before the next conv */
+    enum { MAXL = 16 };
+    ic_conv2d_dims convs[MAXL];
+    ic_maxpool_dims pools[MAXL];
+    int has_pool[MAXL] = {0}, nl = 0;
+    for (int i = 0; i < net->n_layers; i++) {
+        const ic_layer *L = &net->layers[i];
+        if (L->kind == IC_L_CONV && nl < MAXL) {
+            convs[nl++] = (ic_conv2d_dims){batch, L->in_c, L->in_h, L->in_w, L->out, L->kh, L->kw,
+                                           L->sh, L->sw, L->ph, L->pw, 0};
+        } else if (L->kind == IC_L_MAXPOOL && nl > 0 && !has_pool[nl - 1]) {
+            pools[nl - 1] = (ic_maxpool_dims){batch, L->in_c, L->in_h, L->in_w, L->kh, L->kw, L->sh, L->sw};
+            has_pool[nl - 1] = 1;
+        }
+    }
+    ic_net_free(net);
+    if (nl == 0) {
+        fprintf(stderr, "bench_conv: %s: the architecture has no conv layer\n", weights);
+        return 1;
     }
     ic_threads_set(threads);
     threads = ic_threads_get();
@@ -155,17 +192,16 @@ int main(int argc, char **argv) {
     double sgemm = gemm_flops / time_best(run_gemm, &g) / 1e9;
     openblas_set_num_threads(1);
 
-    /* c_in, c_out, h, w of the four conv blocks; the first has no dx (input data). */
-    static const int layers[4][4] = {{1, 32, 64, 128}, {32, 64, 32, 64}, {64, 128, 16, 32}, {128, 256, 8, 16}};
-    double fwd[4], bwd[4], scratch_mb[4], pool_ms[4][2];
-    for (int l = 0; l < 4; l++) {
+    /* the first conv reads the input data: no dx there, as in training */
+    double fwd[MAXL], bwd[MAXL], scratch_mb[MAXL], pool_ms[MAXL][2];
+    for (int l = 0; l < nl; l++) {
         conv_ctx c;
-        c.d = (ic_conv2d_dims){batch, layers[l][0], layers[l][2], layers[l][3], layers[l][1],
-                               3, 3, 1, 1, 1, 1, threads};
+        c.d = convs[l];
+        c.d.threads = threads;
         c.need_dx = l > 0;
         size_t nx = (size_t)batch * c.d.c_in * c.d.h_in * c.d.w_in;
         size_t ny = (size_t)batch * c.d.c_out * ic_conv2d_out_h(&c.d) * ic_conv2d_out_w(&c.d);
-        size_t nw = (size_t)c.d.c_out * c.d.c_in * 9;
+        size_t nw = (size_t)c.d.c_out * c.d.c_in * c.d.kh * c.d.kw;
         c.x = alloc_floats(nx, &rng);
         c.w = alloc_floats(nw, &rng);
         c.y = alloc_floats(ny, &rng);
@@ -177,13 +213,16 @@ int main(int argc, char **argv) {
         double flops = 2.0 * ic_conv2d_macs(&c.d);
         fwd[l] = flops / time_best(run_fwd, &c) / 1e9;
         bwd[l] = (c.need_dx ? 2.0 : 1.0) * flops / time_best(run_bwd, &c) / 1e9;
+        free(c.x); free(c.w); free(c.y); free(c.dy); free(c.dx); free(c.dw); free(c.scratch);
+        if (!has_pool[l]) continue;
 
-        /* the pool that follows this conv, on its real output */
+        /* the pool in training mode (argmax kept) on random input of its shape */
         pool_ctx p;
-        p.d = (ic_maxpool_dims){batch, c.d.c_out, c.d.h_in, c.d.w_in, 2, 2, 2, 2};
-        size_t np = ny / 4;
-        p.x = c.y;
-        p.dx = alloc_floats(ny, &rng);
+        p.d = pools[l];
+        size_t npx = (size_t)batch * p.d.c * p.d.h * p.d.w;
+        size_t np = (size_t)batch * p.d.c * ic_maxpool_out_h(&p.d) * ic_maxpool_out_w(&p.d);
+        p.x = alloc_floats(npx, &rng);
+        p.dx = alloc_floats(npx, &rng);
         p.y = alloc_floats(np, &rng);
         p.dy = alloc_floats(np, &rng);
         p.am = malloc(sizeof(int32_t) * np);
@@ -193,8 +232,7 @@ int main(int argc, char **argv) {
         }
         pool_ms[l][0] = 1e3 * time_best(run_pool_fwd, &p);
         pool_ms[l][1] = 1e3 * time_best(run_pool_bwd, &p);
-        free(p.y); free(p.dy); free(p.dx); free(p.am);
-        free(c.x); free(c.w); free(c.y); free(c.dy); free(c.dx); free(c.dw); free(c.scratch);
+        free(p.x); free(p.y); free(p.dy); free(p.dx); free(p.am);
     }
     /* sgemm again at the end: on a shared machine either run may be disturbed */
     openblas_set_num_threads(threads);
@@ -209,16 +247,20 @@ int main(int argc, char **argv) {
            "threads: %d; OpenBLAS %s (%s); batch: %d; times: best of >= %.1f s of repeats\n\n",
            SGEMM_SIZE, SGEMM_SIZE, sgemm, cpu, threads, openblas_get_config(),
            par == 0 ? "sequential" : par == 1 ? "pthreads" : "OpenMP", batch, MIN_SECONDS);
-    printf("| layer | shape | fwd GFLOP/s | bwd GFLOP/s | fwd %% of sgemm | bwd %% of sgemm |\n");
-    printf("|---|---|---:|---:|---:|---:|\n");
-    for (int l = 0; l < 4; l++)
-        printf("| conv%d | %dx%d, %d->%d, 3x3 s1 p1 (scratch %.1f MB) | %.1f | %.1f | %.0f%% | %.0f%% |\n",
-               l + 1, layers[l][2], layers[l][3], layers[l][0], layers[l][1], scratch_mb[l],
-               fwd[l], bwd[l], 100 * fwd[l] / sgemm, 100 * bwd[l] / sgemm);
+    printf("Conv layers of `%s`, batch %d.\n\n", weights, batch);
+    printf("| layer | input (c,h,w) -> output | kernel | fwd GFLOP/s | bwd GFLOP/s | fwd %% of sgemm | bwd %% of sgemm |\n");
+    printf("|---|---|---|---:|---:|---:|---:|\n");
+    for (int l = 0; l < nl; l++) {
+        const ic_conv2d_dims *d = &convs[l];
+        printf("| conv%d | %d,%d,%d -> %d,%d,%d | %dx%d s%d p%d (scratch %.1f MB) | %.1f | %.1f | %.0f%% | %.0f%% |\n",
+               l + 1, d->c_in, d->h_in, d->w_in, d->c_out, ic_conv2d_out_h(d), ic_conv2d_out_w(d), d->kh, d->kw,
+               d->stride_h, d->pad_h, scratch_mb[l], fwd[l], bwd[l], 100 * fwd[l] / sgemm, 100 * bwd[l] / sgemm);
+    }
     printf("\nbackward = dW + dX, counted as 2x the forward flops; conv1 has no dX (1x).\n\n");
-    printf("| maxpool 2x2 after | input (n,c,h,w) | fwd ms | bwd ms |\n|---|---|---:|---:|\n");
-    for (int l = 0; l < 4; l++)
-        printf("| conv%d | %d,%d,%d,%d | %.2f | %.2f |\n", l + 1, batch, layers[l][1],
-               layers[l][2], layers[l][3], pool_ms[l][0], pool_ms[l][1]);
+    printf("| max pool after | input (n,c,h,w) | window | fwd ms (with argmax) | bwd ms |\n|---|---|---|---:|---:|\n");
+    for (int l = 0; l < nl; l++)
+        if (has_pool[l])
+            printf("| conv%d | %d,%d,%d,%d | %dx%d s%d | %.2f | %.2f |\n", l + 1, batch, pools[l].c, pools[l].h,
+                   pools[l].w, pools[l].kh, pools[l].kw, pools[l].stride_h, pool_ms[l][0], pool_ms[l][1]);
     return 0;
 }

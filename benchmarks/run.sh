@@ -250,7 +250,10 @@ kernels() {
   echo
   if [ "$QUICK" = 1 ]; then echo "Skipped (QUICK=1)."; else
     log "running bench_conv"
-    "$B"/bench_conv 2> "$OUTD/bench_conv.log" || failed "bench_conv" "$OUTD/bench_conv.log"
+    arch="$CNN"
+    [ -f "$arch" ] || arch="$TINY/cnn.icw"
+    "$B"/bench_conv --weights "$arch" --threads "$THREADS" 2> "$OUTD/bench_conv.log" ||
+      failed "bench_conv" "$OUTD/bench_conv.log"
   fi
   echo
   echo "### Audio decoding and features (bench_audio)"
