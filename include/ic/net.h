@@ -111,7 +111,9 @@ float *ic_net_logits(ic_net *net, int h);
 /* Gradient buffer (n, classes) of head h's logits: the caller fills it (e.g. with
  * ic_softmax_xent_backward) after ic_net_zero_grad and before ic_net_backward. */
 float *ic_net_dlogits(ic_net *net, int h);
-/* Zeroes parameter gradients and every activation gradient. */
+/* Zeroes parameter gradients and every activation gradient, the latter for the
+ * batch of the last forward (its size; the whole capacity before any forward):
+ * call it between the forward and the backward pass of a step. */
 void ic_net_zero_grad(ic_net *net);
 /* Back-propagates the head gradients to the parameter gradients (adds). */
 void ic_net_backward(ic_net *net);

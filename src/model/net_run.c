@@ -105,7 +105,9 @@ static void zero_floats(float *x, size_t n) {
 
 void ic_net_zero_grad(ic_net *net) {
     memset(net->grad, 0, net->n_param_floats * sizeof(float));
-    int n = net->batch_cap;
+    /* only the rows the backward pass will touch: a net reserved for a larger
+     * inference batch than it trains with would otherwise zero them all */
+    int n = net->batch > 0 && net->batch < net->batch_cap ? net->batch : net->batch_cap;
     for (int i = 0; i < net->n_layers; i++) {
         ic_layer *L = &net->layers[i];
         if (bn_relu_fused(net, i)) continue;   /* nothing reads or writes it */
