@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "ic/loss.h"
+#include "ic/training.h"
 #include "ic/net.h"
 #include "ic/rng.h"
 #include "ic/threads.h"
@@ -157,18 +157,12 @@ typedef struct {
     int n;
 } step_ctx;
 
-/* One training step, as ictrain takes it (without its per-head weights and smoothing). */
+/* One training step, ictrain's own (without its per-head weights and smoothing). */
 static void train_step(step_ctx *c) {
     ic_net *net = c->net;
-    ic_net_forward(net, c->x, c->n, 1, &c->rng);
-    ic_net_zero_grad(net);
-    for (int h = 0; h < net->n_heads; h++) {
-        int k = net->heads[h].classes;
-        ic_softmax_xent_forward(c->n, k, ic_net_logits(net, h), c->labels[h], NULL, 0.0f, c->probs);
-        ic_softmax_xent_backward(c->n, k, c->probs, c->labels[h], NULL, 0.0f, ic_net_dlogits(net, h));
-    }
-    ic_net_backward(net);
-    ic_opt_step(c->opt, net, 1e-3f);
+    ic_step_target tg[IC_NET_MAX_HEADS];
+    for (int h = 0; h < net->n_heads; h++) tg[h] = (ic_step_target){h, c->labels[h], 1.0f, 0.0f, c->probs};
+    ic_train_step(net, c->opt, 1e-3f, c->x, c->n, &c->rng, tg, net->n_heads);
 }
 
 static int cmp_double(const void *a, const void *b) {

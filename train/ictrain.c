@@ -6,7 +6,7 @@
  * src/model (network, augmentation, batches) and src/io (data, cache). */
 #include "ic/model.h"
 #include "ic/trainset.h"
-#include "ic/loss.h"
+#include "ic/training.h"
 #include "ic/optim.h"
 #include "ic/featstats.h"
 #include "ic/progress.h"
@@ -286,18 +286,10 @@ static void evaluate(ic_model *m, const ic_trainsplit *s, const ic_negbank *neg,
 }
 
 static cJSON *training_meta(const options *o, const ic_train_state *st, const eval_result *v, int epochs_done) {
-    cJSON *meta = cJSON_CreateObject();
-    cJSON *t = cJSON_AddObjectToObject(meta, "training");
-    cJSON_AddStringToObject(t, "program", "ictrain");
-    cJSON_AddStringToObject(t, "data", o->data);
-    cJSON_AddNumberToObject(t, "epochs", o->epochs);
-    cJSON_AddNumberToObject(t, "epochs_done", epochs_done);
-    cJSON_AddNumberToObject(t, "batch", o->batch);
-    cJSON_AddNumberToObject(t, "lr", o->lr);
-    cJSON_AddNumberToObject(t, "weight_decay", o->weight_decay);
-    cJSON_AddNumberToObject(t, "balance", (double)o->balance);
-    cJSON_AddNumberToObject(t, "per_family", (double)o->per_family);
-    cJSON_AddNumberToObject(t, "seed", (double)o->seed);
+    const ic_train_recipe r = {.model = "cnn", .data = o->data, .epochs = o->epochs, .epochs_done = epochs_done,
+                               .batch = o->batch, .lr = o->lr, .weight_decay = o->weight_decay,
+                               .balance = o->balance, .per_family = o->per_family, .seed = o->seed};
+    cJSON *t, *meta = ic_train_meta(&r, &t);
     cJSON_AddBoolToObject(t, "augment", o->augment);
     cJSON_AddNumberToObject(t, "width", o->width);
     cJSON_AddNumberToObject(t, "steps", (double)st->step);
@@ -368,7 +360,7 @@ int main(int argc, char **argv) {
     ic_negbank *neg_tr = NULL, *neg_va = NULL;
     ic_augment *aug = NULL;
     ic_opt *opt = NULL;
-    float *x = NULL, *probs = NULL;
+    float *x = NULL, *probs = NULL, *probs_family = NULL;
     int *yf = NULL, *yp = NULL, *ya = NULL;
     size_t *order = NULL;
     if (!m) goto fail;
@@ -415,6 +407,7 @@ int main(int argc, char **argv) {
     size_t cell = (size_t)m->n_features * m->n_frames;
     x = ic_xmalloc((size_t)B * cell * sizeof(float));
     probs = ic_xmalloc((size_t)B * PITCH_CLASSES * sizeof(float));
+    probs_family = ic_xmalloc((size_t)B * IC_NSYNTH_N_FAMILIES * sizeof(float));
     yf = ic_xmalloc((size_t)B * sizeof(int)); yp = ic_xmalloc((size_t)B * sizeof(int));
     ya = ic_xmalloc((size_t)B * sizeof(int));
     order = ic_xmalloc(tr->n * sizeof(size_t));
@@ -437,23 +430,12 @@ int main(int argc, char **argv) {
             if (o.stop_after && st.step >= o.stop_after) g_stop = 1;
             if (g_stop) break;
             ic_batcher_fill(&bt, st.epoch, (size_t)st.position, order, o.batch, x, yf, yp, ya);
-            ic_net_forward(m->net, x, B, 1, &st.rng);
-            ic_net_zero_grad(m->net);
-            const int heads[3] = {m->head_family, m->head_pitch, m->head_activity};
-            const int *ys[3] = {yf, yp, ya};
-            const float w[3] = {1.0f, o.w_pitch, o.w_activity}, sm[3] = {o.smoothing, 0.0f, 0.0f};
-            double loss = 0;
-            for (int h = 0; h < 3; h++) {
-                int k = m->net->heads[heads[h]].classes;
-                loss += w[h] * ic_softmax_xent_forward(B, k, ic_net_logits(m->net, heads[h]), ys[h], NULL, sm[h], probs);
-                float *dl = ic_net_dlogits(m->net, heads[h]);
-                ic_softmax_xent_backward(B, k, probs, ys[h], NULL, sm[h], dl);
-                for (int i = 0; i < B * k; i++) dl[i] *= w[h];
-                if (h == 0)
-                    for (int i = o.neg_per_batch; i < B; i++) correct += ic_argmax(probs + i * k, k) == yf[i];
-            }
-            ic_net_backward(m->net);
-            ic_opt_step(opt, m->net, ic_lr_at(&sched, st.step));
+            const ic_step_target tg[3] = {{m->head_family, yf, 1.0f, o.smoothing, probs_family},
+                                          {m->head_pitch, yp, o.w_pitch, 0.0f, probs},
+                                          {m->head_activity, ya, o.w_activity, 0.0f, probs}};
+            double loss = ic_train_step(m->net, opt, ic_lr_at(&sched, st.step), x, B, &st.rng, tg, 3);
+            for (int i = o.neg_per_batch; i < B; i++)
+                correct += ic_argmax(probs_family + i * IC_NSYNTH_N_FAMILIES, IC_NSYNTH_N_FAMILIES) == yf[i];
             st.step++;
             loss_sum += loss;
             seen += (size_t)o.batch;
@@ -529,7 +511,7 @@ fail:
     fprintf(stderr, "ictrain: %s\n", err.msg[0] ? err.msg : "failed");
     rc = 1;
 done:
-    free(x); free(probs); free(yf); free(yp); free(ya); free(order);
+    free(x); free(probs); free(probs_family); free(yf); free(yp); free(ya); free(order);
     ic_opt_free(opt);
     ic_augment_free(aug);
     ic_negbank_free(neg_tr);

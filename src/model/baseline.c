@@ -5,7 +5,7 @@
  * seconds to a few minutes once its cache exists. */
 #include "ic/baseline.h"
 #include "ic/featstats.h"
-#include "ic/loss.h"
+#include "ic/training.h"
 #include "ic/model.h"
 #include "ic/nsynth.h"
 #include "ic/optim.h"
@@ -141,19 +141,11 @@ static double accuracy(ic_model *m, const dataset *d, int cap) {
 }
 
 static cJSON *training_meta(const ic_baseline_opts *o, int epochs_done, double valid_acc, double seconds) {
-    cJSON *meta = cJSON_CreateObject();
-    cJSON *t = cJSON_AddObjectToObject(meta, "training");
-    cJSON_AddStringToObject(t, "program", "ictrain");
-    cJSON_AddStringToObject(t, "model", ic_baseline_kind_name(o->kind));
-    cJSON_AddStringToObject(t, "data", o->data);
-    cJSON_AddNumberToObject(t, "epochs", o->epochs);
-    cJSON_AddNumberToObject(t, "epochs_done", epochs_done);
-    cJSON_AddNumberToObject(t, "batch", o->batch);
-    cJSON_AddNumberToObject(t, "lr", o->lr);
-    cJSON_AddNumberToObject(t, "weight_decay", o->weight_decay);
-    cJSON_AddNumberToObject(t, "balance", (double)o->balance);
-    cJSON_AddNumberToObject(t, "per_family", (double)o->per_family);
-    cJSON_AddNumberToObject(t, "seed", (double)o->seed);
+    const ic_train_recipe r = {.model = ic_baseline_kind_name(o->kind), .data = o->data, .epochs = o->epochs,
+                               .epochs_done = epochs_done, .batch = o->batch, .lr = o->lr,
+                               .weight_decay = o->weight_decay, .balance = o->balance,
+                               .per_family = o->per_family, .seed = o->seed};
+    cJSON *t, *meta = ic_train_meta(&r, &t);
     cJSON_AddNumberToObject(t, "valid_family_accuracy", valid_acc);
     cJSON_AddNumberToObject(t, "train_seconds", seconds);
     return meta;
@@ -246,17 +238,13 @@ ic_status ic_baseline_train(const ic_baseline_opts *o, ic_error *err) {
                 memcpy(xb + (size_t)i * Dz, tr.x + j * Dz, Dz * sizeof(float));
                 yb[i] = tr.y[j];
             }
-            ic_net_forward(m->net, xb, B, 1, &rng);
-            ic_net_zero_grad(m->net);
-            loss_sum += ic_softmax_xent_forward(B, k, ic_net_logits(m->net, h), yb, NULL, 0.0f, probs);
-            ic_softmax_xent_backward(B, k, probs, yb, NULL, 0.0f, ic_net_dlogits(m->net, h));
+            const ic_step_target tg = {h, yb, 1.0f, 0.0f, probs};
+            loss_sum += ic_train_step(m->net, opt, ic_lr_at(&sched, step++), xb, B, &rng, &tg, 1);
             for (int i = 0; i < B; i++) {
                 int b = 0;
                 for (int c = 1; c < k; c++) if (probs[i * k + c] > probs[i * k + b]) b = c;
                 correct += b == yb[i];
             }
-            ic_net_backward(m->net);
-            ic_opt_step(opt, m->net, ic_lr_at(&sched, step++));
         }
         double acc = accuracy(m, &va, B);
         if (!o->quiet)
