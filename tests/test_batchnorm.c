@@ -15,7 +15,7 @@
  *     gamma -1, beta 0 -> y = 0.8944272 -0.8944272 0.8944272 -0.8944272
  *     unbiased var 4/3; run_mean = 0, run_var = .9 + .1*4/3 = 1.0333333 */
 START_TEST(test_hand_train) {
-    ic_bn_dims d = {2, 2, 2, 0.25f, 0.1f, 0};
+    ic_bn_dims d = {2, 2, 2, 0.25f, 0.1f, 0, 0};
     const float x[8] = {1, 2, -1, 1, 3, 4, -1, 1};
     const float gamma[2] = {2, -1}, beta[2] = {0.5f, 0};
     const float want[8] = {-1.9494897f, -0.3164966f, 0.8944272f, -0.8944272f,
@@ -38,7 +38,7 @@ END_TEST
  *   ch0: y = 2*(x-1)+0.5  -> x=1,2,3,4 gives 0.5 2.5 4.5 6.5
  *   ch1: y = -(x+1)/2     -> x=-1 gives 0, x=1 gives -1 */
 START_TEST(test_hand_eval) {
-    ic_bn_dims d = {2, 2, 2, 0.25f, 0.1f, 0};
+    ic_bn_dims d = {2, 2, 2, 0.25f, 0.1f, 0, 0};
     const float x[8] = {1, 2, -1, 1, 3, 4, -1, 1};
     const float gamma[2] = {2, -1}, beta[2] = {0.5f, 0};
     const float rm[2] = {1, -1}, rv[2] = {0.75f, 3.75f};
@@ -65,7 +65,7 @@ static void channel_stats(const ic_bn_dims *d, const float *y, int ch, double *m
 }
 
 START_TEST(test_train_output_normalised) {
-    ic_bn_dims d = {8, 3, 5, 1e-5f, 0.1f, 0};
+    ic_bn_dims d = {8, 3, 5, 1e-5f, 0.1f, 0, 0};
     size_t sz = (size_t)d.n * d.c * d.hw;
     float *x = malloc(sz * sizeof *x), *y = malloc(sz * sizeof *y);
     float gamma[3] = {1, 1, 1}, beta[3] = {0, 0, 0}, sm[3], si[3], rm[3] = {0}, rv[3] = {1, 1, 1};
@@ -85,7 +85,7 @@ START_TEST(test_train_output_normalised) {
 END_TEST
 
 START_TEST(test_running_stats_formula) {
-    ic_bn_dims d = {4, 3, 6, 1e-5f, 0.3f, 0};
+    ic_bn_dims d = {4, 3, 6, 1e-5f, 0.3f, 0, 0};
     size_t sz = (size_t)d.n * d.c * d.hw, m = (size_t)d.n * d.hw;
     float *x = malloc(sz * sizeof *x), *y = malloc(sz * sizeof *y);
     float gamma[3] = {1, 2, 3}, beta[3] = {0, 1, 2}, sm[3], si[3];
@@ -114,7 +114,7 @@ END_TEST
  * run_var*(m-1)/m must reproduce the train output, and with the raw run_var
  * the centred outputs must differ by exactly sqrt((b+eps)/(u+eps)). */
 START_TEST(test_train_eval_momentum_one) {
-    ic_bn_dims d = {5, 2, 3, 1e-3f, 1.0f, 0};
+    ic_bn_dims d = {5, 2, 3, 1e-3f, 1.0f, 0, 0};
     size_t sz = (size_t)d.n * d.c * d.hw, m = (size_t)d.n * d.hw;
     float x[30], yt[30], ye[30];
     float gamma[2] = {1.5f, -0.7f}, beta[2] = {0.3f, -0.2f}, sm[2], si[2];
@@ -145,7 +145,7 @@ END_TEST
  * (0.9^200 ~ 7e-10 of the start remains), so eval output approaches train
  * output, up to |gamma*xhat| * (1 - sqrt((m-1)/m)) from unbiased vs biased. */
 START_TEST(test_train_eval_converge) {
-    ic_bn_dims d = {16, 3, 16, 1e-5f, 0.1f, 0};
+    ic_bn_dims d = {16, 3, 16, 1e-5f, 0.1f, 0, 0};
     size_t sz = (size_t)d.n * d.c * d.hw, m = (size_t)d.n * d.hw;
     float *x = malloc(sz * sizeof *x), *yt = malloc(sz * sizeof *yt), *ye = malloc(sz * sizeof *ye);
     float gamma[3] = {1.0f, 2.0f, 0.5f}, beta[3] = {0, 0.5f, -1}, sm[3], si[3];
@@ -189,7 +189,7 @@ static double bn_loss(void *p) {
 
 static void gradcheck_shape(int n, int ch, int hw, uint64_t seed) {
     bn_ctx c;
-    c.d = (ic_bn_dims){n, ch, hw, 1e-5f, 0.1f, 0};
+    c.d = (ic_bn_dims){n, ch, hw, 1e-5f, 0.1f, 0, 0};
     size_t sz = (size_t)n * ch * hw;
     c.x = malloc(sz * sizeof(float)); c.R = malloc(sz * sizeof(float)); c.y = malloc(sz * sizeof(float));
     c.gamma = malloc(ch * sizeof(float)); c.beta = malloc(ch * sizeof(float));
@@ -239,7 +239,7 @@ static void gradcheck_shape(int n, int ch, int hw, uint64_t seed) {
 /* The fused batch norm + ReLU equals the two layers one after the other:
  * forward (train and eval) bit for bit, backward to float rounding. */
 START_TEST(test_fused_relu_matches_composition) {
-    ic_bn_dims d = {4, 3, 37, 1e-5f, 0.1f, 0}, f = d;
+    ic_bn_dims d = {4, 3, 37, 1e-5f, 0.1f, 0, 0}, f = d;
     f.relu = 1;
     size_t sz = (size_t)d.n * d.c * d.hw;
     float *x = malloc(sz * sizeof(float)), *y = malloc(sz * sizeof(float)), *yr = malloc(sz * sizeof(float));
@@ -284,7 +284,7 @@ END_TEST
 
 /* dx NULL: parameter gradients only. */
 START_TEST(test_backward_dx_null) {
-    ic_bn_dims d = {3, 2, 2, 1e-5f, 0.1f, 0};
+    ic_bn_dims d = {3, 2, 2, 1e-5f, 0.1f, 0, 0};
     float x[12], dy[12], y[12], g[2] = {1, 2}, b[2] = {0, 0}, sm[2], si[2], rm[2] = {0}, rv[2] = {1, 1};
     float dg1[2] = {0}, db1[2] = {0}, dg2[2] = {0}, db2[2] = {0}, dx[12] = {0};
     ic_rng r;
@@ -296,6 +296,36 @@ START_TEST(test_backward_dx_null) {
     ic_batchnorm_backward(&d, x, g, sm, si, dy, NULL, dg2, db2);
     ck_assert_double_eq(ic_test_max_abs_diff(dg1, dg2, 2), 0);
     ck_assert_double_eq(ic_test_max_abs_diff(db1, db2, 2), 0);
+}
+END_TEST
+
+/* d.assign: dx is overwritten (a buffer of NaNs gives the same result as the
+ * adding backward on zeros), with and without the fused ReLU; dgamma and
+ * dbeta still add. */
+START_TEST(test_backward_assign) {
+    const int relu = _i;
+    ic_bn_dims d = {3, 2, 7, 1e-5f, 0.1f, relu, 0};
+    const size_t sz = (size_t)d.n * d.c * d.hw;
+    float x[42], y[42], dy[42], dx_add[42], dx_set[42], gamma[2] = {0.7f, -1.3f}, beta[2] = {0.1f, -0.2f};
+    float sm[2], si[2], rm[2] = {0, 0}, rv[2] = {1, 1}, dg[2] = {1, 2}, db[2] = {3, 4}, dg2[2] = {1, 2}, db2[2] = {3, 4};
+    ic_rng r;
+    ic_rng_seed(&r, 23);
+    ic_test_fill(x, sz, &r, -2.0f, 2.0f);
+    ic_test_fill(dy, sz, &r, -1.0f, 1.0f);
+    ic_batchnorm_forward_train(&d, x, gamma, beta, y, sm, si, rm, rv);
+    for (size_t i = 0; i < sz; i++) { dx_add[i] = 0.0f; dx_set[i] = NAN; }
+    if (relu) ic_batchnorm_relu_backward(&d, x, gamma, sm, si, y, dy, dx_add, dg, db);
+    else ic_batchnorm_backward(&d, x, gamma, sm, si, dy, dx_add, dg, db);
+    d.assign = 1;
+    if (relu) ic_batchnorm_relu_backward(&d, x, gamma, sm, si, y, dy, dx_set, dg2, db2);
+    else ic_batchnorm_backward(&d, x, gamma, sm, si, dy, dx_set, dg2, db2);
+    int nonzero = 0;
+    for (size_t i = 0; i < sz; i++) {
+        ck_assert_msg(dx_set[i] == dx_add[i], "dx[%zu]: %g overwritten, %g added", i, dx_set[i], dx_add[i]);
+        nonzero += dx_add[i] != 0.0f;
+    }
+    ck_assert_int_ge(nonzero, (int)sz / 3);
+    for (int c = 0; c < 2; c++) ck_assert(dg2[c] == dg[c] && db2[c] == db[c] && db[c] != (c ? 4.0f : 3.0f));
 }
 END_TEST
 
@@ -312,6 +342,7 @@ static Suite *batchnorm_suite(void) {
     tcase_add_test(tc, test_fused_relu_matches_composition);
     tcase_add_test(tc, test_gradcheck_conv);
     tcase_add_test(tc, test_backward_dx_null);
+    tcase_add_loop_test(tc, test_backward_assign, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -363,6 +363,52 @@ START_TEST(test_resume_is_exact) {
 }
 END_TEST
 
+/* One forward/backward of the first n samples with fixed head gradients. */
+static void grad_pass(ic_net *net, const float *x, int n) {
+    ic_rng d;
+    ic_rng_seed(&d, 3);
+    ic_net_forward(net, x, n, 1, &d);
+    ic_net_zero_grad(net);
+    for (int h = 0; h < net->n_heads; h++) {
+        float *dl = ic_net_dlogits(net, h);
+        for (int i = 0; i < n * net->heads[h].classes; i++) dl[i] = 0.01f * (float)((i * 7) % 11) - 0.05f;
+    }
+    ic_net_backward(net);
+}
+
+/* Every activation-gradient buffer is zeroed or written whole by its producer
+ * (batch norm and max pool overwrite theirs): gradients from an arena full of
+ * NaNs, or after a step with another batch size, equal those from a clean one. */
+START_TEST(test_backward_repeatable) {
+    ic_error err = {0};
+    ic_net *net = ic_net_new_from_string(SMALL_CNN, &err);
+    ck_assert_msg(net != NULL, "%s", err.msg);
+    ck_assert_int_eq(ic_net_reserve(net, 5, &err), IC_OK);
+    ic_rng r;
+    ic_rng_seed(&r, 17);
+    ic_net_init(net, &r);
+    float x[5 * 2 * 6 * 7];
+    for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) x[i] = ic_rng_normal(&r);
+    float *ref = malloc(sizeof(float) * net->n_param_floats);
+    ck_assert(ref != NULL);
+    memset(net->arena, 0, net->arena_floats * sizeof(float));
+    grad_pass(net, x, 5);
+    memcpy(ref, net->grad, sizeof(float) * net->n_param_floats);
+    for (int variant = 0; variant < 2; variant++) {
+        if (variant == 0)
+            for (size_t i = 0; i < net->arena_floats; i++) net->arena[i] = NAN;
+        else
+            grad_pass(net, x, 4);
+        grad_pass(net, x, 5);
+        for (size_t i = 0; i < net->n_param_floats; i++)
+            ck_assert_msg(net->grad[i] == ref[i], "%s: grad[%zu] = %g, %g from a clean arena",
+                          variant ? "after a batch of 4" : "NaN arena", i, net->grad[i], ref[i]);
+    }
+    free(ref);
+    ic_net_free(net);
+}
+END_TEST
+
 /* ic_train_step: doubling every target's weight doubles the loss and every
  * parameter gradient exactly (the backward pass is linear in the head
  * gradients and x2 is exact in float); repeated steps on one batch learn it. */
@@ -427,6 +473,7 @@ static Suite *net_suite(void) {
     tcase_add_test(tc, test_tiny_cnn_learns_tones);
     tcase_add_test(tc, test_resume_is_exact);
     tcase_add_test(tc, test_train_step);
+    tcase_add_test(tc, test_backward_repeatable);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -139,6 +139,34 @@ START_TEST(test_maxpool_matches_reference) {
 }
 END_TEST
 
+/* ic_maxpool_backward_set writes the whole input gradient: over NaNs it
+ * gives what the adding backward gives on zeros, overlapping windows too. */
+START_TEST(test_maxpool_backward_set) {
+    static const ic_maxpool_dims shapes[] = {{2, 2, 7, 9, 2, 2, 2, 2}, {1, 2, 6, 5, 3, 2, 1, 1}};
+    const ic_maxpool_dims d = shapes[_i];
+    const size_t nx = (size_t)d.n * d.c * d.h * d.w;
+    const size_t ny = (size_t)d.n * d.c * ic_maxpool_out_h(&d) * ic_maxpool_out_w(&d);
+    float *x = malloc(sizeof(float) * nx), *y = malloc(sizeof(float) * ny), *dy = malloc(sizeof(float) * ny);
+    float *add = calloc(nx, sizeof(float)), *set = malloc(sizeof(float) * nx);
+    int32_t *am = malloc(sizeof(int32_t) * ny);
+    ck_assert(x && y && dy && add && set && am);
+    ic_rng rng;
+    ic_rng_seed(&rng, 31 + (uint64_t)_i);
+    for (size_t i = 0; i < nx; i++) { x[i] = ic_rng_normal(&rng); set[i] = NAN; }
+    for (size_t i = 0; i < ny; i++) dy[i] = 1.0f + (float)i;
+    ic_maxpool_forward(&d, x, y, am);
+    ic_maxpool_backward(&d, dy, am, add);
+    ic_maxpool_backward_set(&d, dy, am, set);
+    double total = 0;
+    for (size_t i = 0; i < nx; i++) {
+        ck_assert_msg(set[i] == add[i], "shape %d: dx[%zu] = %g, want %g", _i, i, set[i], add[i]);
+        total += add[i];
+    }
+    ck_assert_double_eq_tol(total, (double)ny * (ny + 1) / 2, 1e-6 * total);   /* every dy landed once */
+    free(x); free(y); free(dy); free(add); free(set); free(am);
+}
+END_TEST
+
 typedef struct {
     ic_maxpool_dims d;
     float *x, *y, *r;
@@ -237,6 +265,7 @@ static Suite *pool_suite(void) {
     tcase_add_test(tc, test_maxpool_overlap_accumulates);
     tcase_add_test(tc, test_maxpool_ties_and_nan);
     tcase_add_loop_test(tc, test_maxpool_matches_reference, 0, 4);
+    tcase_add_loop_test(tc, test_maxpool_backward_set, 0, 2);
     tcase_add_loop_test(tc, test_maxpool_gradcheck, 0, 3);
     tcase_add_test(tc, test_gap_known);
     tcase_add_test(tc, test_gap_gradcheck);

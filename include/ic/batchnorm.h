@@ -2,7 +2,7 @@
  * dense (hw=1) activations.  Training mode uses batch statistics and updates
  * the running ones (biased variance for normalising, unbiased for the running
  * estimate, as PyTorch); eval mode uses the running statistics.
- * Backward ADDS into dx, dgamma, dbeta. */
+ * Backward ADDS into dgamma, dbeta, and into dx unless d->assign. */
 #ifndef IC_BATCHNORM_H
 #define IC_BATCHNORM_H
 
@@ -10,6 +10,7 @@ typedef struct {
     int n, c, hw;
     float eps, momentum;
     int relu;   /* 1: the forward passes also apply a ReLU (one pass over memory) */
+    int assign; /* 1: backward overwrites dx instead of adding (no zeroing pass first) */
 } ic_bn_dims;
 
 /* x,y (n,c,hw); gamma,beta,run_mean,run_var,save_mean,save_invstd (c).

@@ -1,5 +1,5 @@
 /* Max pooling (no padding, floor output size) and global average pooling, NCHW.
- * Backward ADDS into dx. */
+ * Backward ADDS into dx (ic_maxpool_backward_set overwrites it). */
 #ifndef IC_POOL_H
 #define IC_POOL_H
 #include <stdint.h>
@@ -14,6 +14,8 @@ int ic_maxpool_out_w(const ic_maxpool_dims *d);
 void ic_maxpool_forward(const ic_maxpool_dims *d, const float *x, float *y, int32_t *argmax);
 /* dy (n,c,oh,ow) -> dx (n,c,h,w) += . */
 void ic_maxpool_backward(const ic_maxpool_dims *d, const float *dy, const int32_t *argmax, float *dx);
+/* The same gradient written over dx (zero off the maxima): no zeroing pass first. */
+void ic_maxpool_backward_set(const ic_maxpool_dims *d, const float *dy, const int32_t *argmax, float *dx);
 
 /* x (n,c,hw) -> y (n,c) mean over hw. */
 void ic_gap_forward(int n, int c, int hw, const float *x, float *y);

@@ -53,7 +53,7 @@ void ic_net_forward(ic_net *net, const float *x, int n, int training, ic_rng *rn
         }
         case IC_L_BN: {
             const int fuse = bn_relu_fused(net, i);
-            ic_bn_dims d = {n, L->c, L->h * L->w, BN_EPS, BN_MOMENTUM, fuse};
+            ic_bn_dims d = {n, L->c, L->h * L->w, BN_EPS, BN_MOMENTUM, fuse, 0};
             float *save = A(net, L->aux);
             if (fuse) out = A(net, net->layers[i + 1].act);
             if (training)
@@ -103,6 +103,16 @@ static void zero_floats(float *x, size_t n) {
     }
 }
 
+/* Whether layer i's output gradient is written whole (not added to) by the
+ * backward of the layer after it: batch norm and max pool overwrite their
+ * input gradient, so that buffer needs no zeroing first.  (The trunk's last
+ * output gradient is added to by every head.) */
+static int dact_overwritten(const ic_net *net, int i) {
+    if (i + 1 >= net->n_layers) return 0;
+    const ic_layer_kind k = net->layers[i + 1].kind;
+    return k == IC_L_BN || k == IC_L_MAXPOOL;
+}
+
 void ic_net_zero_grad(ic_net *net) {
     memset(net->grad, 0, net->n_param_floats * sizeof(float));
     /* only the rows the backward pass will touch: a net reserved for a larger
@@ -111,6 +121,7 @@ void ic_net_zero_grad(ic_net *net) {
     for (int i = 0; i < net->n_layers; i++) {
         ic_layer *L = &net->layers[i];
         if (bn_relu_fused(net, i)) continue;   /* nothing reads or writes it */
+        if (dact_overwritten(net, i)) continue;
         zero_floats(A(net, L->dact), (size_t)n * L->c * L->h * L->w);
     }
     for (int h = 0; h < net->n_heads; h++)
@@ -142,7 +153,7 @@ void ic_net_backward(ic_net *net) {
         }
         case IC_L_BN: {
             const int fuse = bn_relu_fused(net, i);
-            ic_bn_dims d = {n, L->c, L->h * L->w, BN_EPS, BN_MOMENTUM, fuse};
+            ic_bn_dims d = {n, L->c, L->h * L->w, BN_EPS, BN_MOMENTUM, fuse, 1};   /* dx overwritten */
             const float *save = A(net, L->aux);
             /* as layer 0 there is no input gradient: its own output, no longer read, takes it */
             float *dx = din ? din : A(net, L->act);
@@ -161,7 +172,7 @@ void ic_net_backward(ic_net *net) {
         case IC_L_MAXPOOL: {
             if (!din) break;
             ic_maxpool_dims d = {n, L->in_c, L->in_h, L->in_w, L->kh, L->kw, L->sh, L->sw};
-            ic_maxpool_backward(&d, dout, (const int32_t *)A(net, L->aux), din);
+            ic_maxpool_backward_set(&d, dout, (const int32_t *)A(net, L->aux), din);   /* overwrites */
             break;
         }
         case IC_L_GAP: if (din) ic_gap_backward(n, L->in_c, L->in_h * L->in_w, dout, din); break;

@@ -119,6 +119,37 @@ void ic_batchnorm_forward_eval(const ic_bn_dims *d, const float *x, const float 
     }
 }
 
+/* Sums over one image's plane of channel ch: p += g, q += g * xh, with g the
+ * gradient reaching the batch norm (dy, or dy where y > 0 after a fused ReLU).
+ * relu is a constant after inlining, so each variant vectorises alone. */
+static inline __attribute__((always_inline)) void plane_sums(const float *x, const float *y, const float *dy,
+                                                             int hw, float mean, float inv, float *p_out,
+                                                             float *q_out, const int relu) {
+    float p = 0.0f, q = 0.0f;
+    #pragma omp simd reduction(+ : p, q)
+    for (int j = 0; j < hw; j++) {
+        const float g0 = dy[j], g = relu ? (y[j] > 0.0f ? g0 : 0.0f) : g0;   /* loads unconditional: vectorises */
+        p += g;
+        q += g * ((x[j] - mean) * inv);
+    }
+    *p_out = p;
+    *q_out = q;
+}
+
+/* dx (+)= a*g - bb - xh*e over one plane; relu and assign are constants. */
+static inline __attribute__((always_inline)) void plane_dx(const float *x, const float *y, const float *dy,
+                                                           float *dx, int hw, float mean, float inv, float a,
+                                                           float bb, float e, const int relu, const int assign) {
+    #pragma omp simd
+    for (int j = 0; j < hw; j++) {
+        const float g0 = dy[j], g = relu ? (y[j] > 0.0f ? g0 : 0.0f) : g0;   /* loads unconditional: vectorises */
+        const float xh = (x[j] - mean) * inv;
+        const float v = a * g - bb - xh * e;
+        if (assign) dx[j] = v;
+        else dx[j] += v;
+    }
+}
+
 /* One channel of the backward pass (see backward below). */
 IC_VEC_CLONES
 static void backward_channel(const ic_bn_dims *d, const float *x, const float *gamma,
@@ -130,21 +161,9 @@ static void backward_channel(const ic_bn_dims *d, const float *x, const float *g
     double sdy = 0.0, sdyxh = 0.0;
     for (int i = 0; i < n; i++) {
         const size_t o = ((size_t)i * c + ch) * hw;
-        float p = 0.0f, q = 0.0f;
-        if (y) {
-            #pragma omp simd reduction(+ : p, q)
-            for (int j = 0; j < hw; j++) {
-                const float g0 = dy[o + j], g = y[o + j] > 0.0f ? g0 : 0.0f;
-                p += g;
-                q += g * ((x[o + j] - mean) * inv);
-            }
-        } else {
-            #pragma omp simd reduction(+ : p, q)
-            for (int j = 0; j < hw; j++) {
-                p += dy[o + j];
-                q += dy[o + j] * ((x[o + j] - mean) * inv);
-            }
-        }
+        float p, q;
+        if (y) plane_sums(x + o, y + o, dy + o, hw, mean, inv, &p, &q, 1);
+        else plane_sums(x + o, NULL, dy + o, hw, mean, inv, &p, &q, 0);
         sdy += p;
         sdyxh += q;
     }
@@ -156,20 +175,11 @@ static void backward_channel(const ic_bn_dims *d, const float *x, const float *g
                 e = (float)(gamma[ch] * (double)inv * sdyxh / (double)m);
     for (int i = 0; i < n; i++) {
         const size_t o = ((size_t)i * c + ch) * hw;
-        if (y) {
-            #pragma omp simd
-            for (int j = 0; j < hw; j++) {
-                const float g0 = dy[o + j], g = y[o + j] > 0.0f ? g0 : 0.0f;
-                const float xh = (x[o + j] - mean) * inv;
-                dx[o + j] += a * g - bb - xh * e;
-            }
-        } else {
-            #pragma omp simd
-            for (int j = 0; j < hw; j++) {
-                const float xh = (x[o + j] - mean) * inv;
-                dx[o + j] += a * dy[o + j] - bb - xh * e;
-            }
-        }
+        const float *yo = y ? y + o : NULL;
+        if (y && d->assign) plane_dx(x + o, yo, dy + o, dx + o, hw, mean, inv, a, bb, e, 1, 1);
+        else if (y) plane_dx(x + o, yo, dy + o, dx + o, hw, mean, inv, a, bb, e, 1, 0);
+        else if (d->assign) plane_dx(x + o, NULL, dy + o, dx + o, hw, mean, inv, a, bb, e, 0, 1);
+        else plane_dx(x + o, NULL, dy + o, dx + o, hw, mean, inv, a, bb, e, 0, 0);
     }
 }
 

@@ -116,9 +116,11 @@ void ic_maxpool_forward(const ic_maxpool_dims *d, const float *x, float *y, int3
         pool_one(d, x + (size_t)p * H * W, y + (size_t)p * po, argmax ? argmax + (size_t)p * po : NULL, OH, OW);
 }
 
-/* dx[p][argmax[p][o]] += dy[p][o].  Overlapping windows (stride < kernel)
- * may hit the same input twice; one plane is one thread, so no races. */
-void ic_maxpool_backward(const ic_maxpool_dims *d, const float *dy, const int32_t *argmax, float *dx) {
+/* dx[p][argmax[p][o]] += dy[p][o], after zeroing each plane when assign
+ * (in cache, just before its scatter: cheaper than a separate zeroing pass).
+ * Overlapping windows (stride < kernel) may hit the same input twice; one
+ * plane is one thread, so no races. */
+static void backward(const ic_maxpool_dims *d, const float *dy, const int32_t *argmax, float *dx, int assign) {
     check_dims(d);
     const int HW = d->h * d->w, OHW = ic_maxpool_out_h(d) * ic_maxpool_out_w(d);
     const int planes = d->n * d->c;
@@ -127,11 +129,20 @@ void ic_maxpool_backward(const ic_maxpool_dims *d, const float *dy, const int32_
         const float *g = dy + (size_t)p * OHW;
         const int32_t *a = argmax + (size_t)p * OHW;
         float *xp = dx + (size_t)p * HW;
+        if (assign) memset(xp, 0, sizeof(float) * (size_t)HW);
         for (int o = 0; o < OHW; o++) {
             IC_ASSERT(a[o] >= 0 && a[o] < HW);
             xp[a[o]] += g[o];
         }
     }
+}
+
+void ic_maxpool_backward(const ic_maxpool_dims *d, const float *dy, const int32_t *argmax, float *dx) {
+    backward(d, dy, argmax, dx, 0);
+}
+
+void ic_maxpool_backward_set(const ic_maxpool_dims *d, const float *dy, const int32_t *argmax, float *dx) {
+    backward(d, dy, argmax, dx, 1);
 }
 
 /* y[p] = (1/hw) sum_i x[p][i], summed in double. */
