@@ -3,10 +3,10 @@
  * so one binary runs everywhere and uses 8-wide vectors where the CPU has
  * them.  Put it on a plain (not inlined, not OpenMP-outlined) function that
  * holds the loop.  -std=c11 keeps floating-point contraction off, so
- * element-wise loops give identical results in both clones; a vectorised
- * sum (omp simd reduction) adds in a different order with 8 lanes than
- * with 4, so it may differ in the last bits between machines (never
- * between runs on one machine). */
+ * element-wise loops give identical results in both clones.  A sum must not
+ * use `omp simd reduction` there (it would add in the vector width's order,
+ * 8 lanes against 4): sum into fixed lanes instead, as batchnorm.c does, and
+ * training stays bit-reproducible across x86-64 machines. */
 #ifndef IC_SIMD_H
 #define IC_SIMD_H
 

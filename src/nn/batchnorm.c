@@ -43,28 +43,41 @@ static void apply_channel(const ic_bn_dims *d, const float *x, float *y, int ch,
     }
 }
 
+/* Sums over a plane go to SUM_LANES fixed lanes (element j to lane j %
+ * SUM_LANES) added in order at the end: the same bits from the baseline
+ * build and the AVX2 clone, where `omp simd reduction` would follow the
+ * vector width. */
+#define SUM_LANES 8
+static inline __attribute__((always_inline)) float lanes_total(const float *acc) {
+    float s = 0.0f;
+    for (int l = 0; l < SUM_LANES; l++) s += acc[l];
+    return s;
+}
+
 /* Channel ch's mean, and its sum of squared deviations from the mean
  * (rounded to float, as the normalisation uses it). */
 IC_VEC_CLONES
 static void channel_stats(const ic_bn_dims *d, const float *x, int ch, double *mean_out, double *ss_out) {
-    const int n = d->n, c = d->c, hw = d->hw;
+    const int n = d->n, c = d->c, hw = d->hw, full = hw - hw % SUM_LANES;
     double sum = 0.0;
     for (int i = 0; i < n; i++) {
         const float *xc = x + ((size_t)i * c + ch) * hw;
-        float p = 0.0f;
-        #pragma omp simd reduction(+ : p)
-        for (int j = 0; j < hw; j++) p += xc[j];
-        sum += p;
+        float acc[SUM_LANES] = {0};
+        for (int j = 0; j < full; j += SUM_LANES)
+            for (int l = 0; l < SUM_LANES; l++) acc[l] += xc[j + l];
+        for (int j = full; j < hw; j++) acc[j - full] += xc[j];
+        sum += lanes_total(acc);
     }
     const double mean = sum / ((double)n * hw);
     const float meanf = (float)mean;
     double ss = 0.0;
     for (int i = 0; i < n; i++) {
         const float *xc = x + ((size_t)i * c + ch) * hw;
-        float p = 0.0f;
-        #pragma omp simd reduction(+ : p)
-        for (int j = 0; j < hw; j++) { float t = xc[j] - meanf; p += t * t; }
-        ss += p;
+        float acc[SUM_LANES] = {0};
+        for (int j = 0; j < full; j += SUM_LANES)
+            for (int l = 0; l < SUM_LANES; l++) { const float t = xc[j + l] - meanf; acc[l] += t * t; }
+        for (int j = full; j < hw; j++) { const float t = xc[j] - meanf; acc[j - full] += t * t; }
+        ss += lanes_total(acc);
     }
     *mean_out = mean;
     *ss_out = ss;
@@ -119,21 +132,27 @@ void ic_batchnorm_forward_eval(const ic_bn_dims *d, const float *x, const float 
     }
 }
 
-/* Sums over one image's plane of channel ch: p += g, q += g * xh, with g the
- * gradient reaching the batch norm (dy, or dy where y > 0 after a fused ReLU).
- * relu is a constant after inlining, so each variant vectorises alone. */
+/* Sums over one image's plane of channel ch, in fixed lanes: p = sum g,
+ * q = sum g * xh, with g the gradient reaching the batch norm (dy, or dy
+ * where y > 0 after a fused ReLU).  relu is a constant after inlining. */
 static inline __attribute__((always_inline)) void plane_sums(const float *x, const float *y, const float *dy,
                                                              int hw, float mean, float inv, float *p_out,
                                                              float *q_out, const int relu) {
-    float p = 0.0f, q = 0.0f;
-    #pragma omp simd reduction(+ : p, q)
-    for (int j = 0; j < hw; j++) {
-        const float g0 = dy[j], g = relu ? (y[j] > 0.0f ? g0 : 0.0f) : g0;   /* loads unconditional: vectorises */
-        p += g;
-        q += g * ((x[j] - mean) * inv);
+    float p[SUM_LANES] = {0}, q[SUM_LANES] = {0};
+    const int full = hw - hw % SUM_LANES;
+    for (int j = 0; j < full; j += SUM_LANES)
+        for (int l = 0; l < SUM_LANES; l++) {
+            const float g0 = dy[j + l], g = relu ? (y[j + l] > 0.0f ? g0 : 0.0f) : g0;
+            p[l] += g;
+            q[l] += g * ((x[j + l] - mean) * inv);
+        }
+    for (int j = full; j < hw; j++) {
+        const float g0 = dy[j], g = relu ? (y[j] > 0.0f ? g0 : 0.0f) : g0;
+        p[j - full] += g;
+        q[j - full] += g * ((x[j] - mean) * inv);
     }
-    *p_out = p;
-    *q_out = q;
+    *p_out = lanes_total(p);
+    *q_out = lanes_total(q);
 }
 
 /* dx (+)= a*g - bb - xh*e over one plane; relu and assign are constants. */
