@@ -5,8 +5,9 @@
  * holds the loop.  -std=c11 keeps floating-point contraction off, so
  * element-wise loops give identical results in both clones.  A sum must not
  * use `omp simd reduction` there (it would add in the vector width's order,
- * 8 lanes against 4): sum into fixed lanes instead, as batchnorm.c does, and
- * training stays bit-reproducible across x86-64 machines. */
+ * 8 lanes against 4): sum into fixed lanes instead, as batchnorm.c does, so
+ * that which clone runs never changes a result (OpenBLAS's own kernels still
+ * differ between CPU models). */
 #ifndef IC_SIMD_H
 #define IC_SIMD_H
 
