@@ -17,6 +17,9 @@ names every module so that PyTorch's state-dict keys are the file's tensor names
       times training steps, inference and batch-1 latency exactly as bench_engine
       does; prints one JSON line, or with --ours (bench_engine --json output) a
       markdown table of both engines and their ratios.
+  torch_twin.py table --weights M.icw --ours IC1.json [IC2.json...] --torch T1.json [T2.json...]
+      the markdown table from several rounds of both engines (the best figure of
+      each engine's rounds); times nothing itself.
 
 Uses Debian's python3-torch (run with /usr/bin/python3).  Not a training script.
 """
@@ -261,6 +264,53 @@ def time_speed(twin, args):
             "latency_ms": 1e3 * statistics.median(times), "latency_runs": len(times)}
 
 
+def best_of(runs):
+    """The best of several rounds of one engine: highest samples/s, lowest latency."""
+    best = dict(runs[0])
+    best["train_samples_per_s"] = max(r["train_samples_per_s"] for r in runs)
+    best["infer_samples_per_s"] = max(r["infer_samples_per_s"] for r in runs)
+    best["latency_ms"] = min(r["latency_ms"] for r in runs)
+    return best
+
+
+def print_table(weights, ours_runs, torch_runs):
+    o, t = best_of(ours_runs), best_of(torch_runs)
+    for r in ours_runs + torch_runs:
+        if r["params"] != o["params"] or r["threads"] != o["threads"] or r["train_batch"] != o["train_batch"]:
+            print(f"torch_twin: the runs differ: {r['params']} parameters, {r['threads']} threads, batch "
+                  f"{r['train_batch']} against {o['params']}, {o['threads']}, {o['train_batch']}", file=sys.stderr)
+            return 1
+    rows = [
+        (f"training, samples/s (batch {t['train_batch']}: forward, loss on every head, backward, AdamW)",
+         "train_samples_per_s", o["train_samples_per_s"] / t["train_samples_per_s"], "1.5x"),
+        (f"inference, samples/s (batch {t['infer_batch']}, eval mode)",
+         "infer_samples_per_s", o["infer_samples_per_s"] / t["infer_samples_per_s"], "-"),
+        ("latency, ms per window (batch 1, median)", "latency_ms", t["latency_ms"] / o["latency_ms"], "2x"),
+    ]
+    n = len(ours_runs)
+    rounds = (f"best of {n} rounds taken alternately (ic, PyTorch, ic, PyTorch...), the same for both "
+              f"engines, so that a burst of load on this shared machine does not decide a ratio; "
+              if n > 1 else "")
+    print(f"Network only (features excluded), {t['params']} parameters, {t['threads']} threads on both sides, "
+          f"the same architecture read from `{weights}`; PyTorch {t['version']} (Debian python3-torch); "
+          f"{rounds}ratio = how many times faster ic is (above 1: ic is faster).\n")
+    print("| figure | ic | PyTorch | ratio | aim |" + ("" if n < 2 else " ic rounds | PyTorch rounds |"))
+    print("|---|---:|---:|---:|---:|" + ("" if n < 2 else "---|---|"))
+    for name, key, r, aim in rows:
+        fmt = "{:.2f}" if key == "latency_ms" else "{:.1f}"
+        line = f"| {name} | {fmt.format(o[key])} | {fmt.format(t[key])} | {r:.2f}x | {aim} |"
+        if n > 1:
+            line += " " + ", ".join(fmt.format(x[key]) for x in ours_runs) + " | "
+            line += ", ".join(fmt.format(x[key]) for x in torch_runs) + " |"
+        print(line)
+    return 0
+
+
+def load_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
 def cmd_speed(args):
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -270,30 +320,11 @@ def cmd_speed(args):
     if not args.ours:
         print(json.dumps(t))
         return 0
-    with open(args.ours) as f:
-        o = json.load(f)
-    if o["params"] != t["params"] or o["threads"] != t["threads"] or o["train_batch"] != t["train_batch"]:
-        print(f"torch_twin: the runs differ: ic {o['params']} parameters, {o['threads']} threads, batch "
-              f"{o['train_batch']}; PyTorch {t['params']}, {t['threads']}, {t['train_batch']}", file=sys.stderr)
-        return 1
-    rows = [
-        (f"training, samples/s (batch {t['train_batch']}: forward, loss on every head, backward, AdamW)",
-         o["train_samples_per_s"], t["train_samples_per_s"], o["train_samples_per_s"] / t["train_samples_per_s"],
-         "1.5x"),
-        (f"inference, samples/s (batch {t['infer_batch']}, eval mode)",
-         o["infer_samples_per_s"], t["infer_samples_per_s"], o["infer_samples_per_s"] / t["infer_samples_per_s"], "-"),
-        ("latency, ms per window (batch 1, median)", o["latency_ms"], t["latency_ms"],
-         t["latency_ms"] / o["latency_ms"], "2x"),
-    ]
-    print(f"Network only (features excluded), {t['params']} parameters, {t['threads']} threads on both sides, "
-          f"the same architecture read from `{args.weights}`; PyTorch {t['version']} (Debian python3-torch). "
-          f"Ratio = how many times faster ic is (above 1: ic is faster).\n")
-    print("| figure | ic | PyTorch | ratio | aim |")
-    print("|---|---:|---:|---:|---:|")
-    for name, a, b, r, aim in rows:
-        fmt = "{:.2f}" if "latency" in name else "{:.1f}"
-        print(f"| {name} | {fmt.format(a)} | {fmt.format(b)} | {r:.2f}x | {aim} |")
-    return 0
+    return print_table(args.weights, [load_json(args.ours)], [t])
+
+
+def cmd_table(args):
+    return print_table(args.weights, [load_json(f) for f in args.ours], [load_json(f) for f in args.torch])
 
 
 def main():
@@ -310,9 +341,14 @@ def main():
     s.add_argument("--infer-batch", type=int, default=64)
     s.add_argument("--seconds", type=float, default=3.0)
     s.add_argument("--ours", help="bench_engine --json output to compare with")
+    t = sub.add_parser("table", help="markdown table from several rounds of JSON timings")
+    t.add_argument("--weights", required=True, help="the model file both engines timed (named in the text)")
+    t.add_argument("--ours", nargs="+", required=True, help="bench_engine --json outputs, one per round")
+    t.add_argument("--torch", nargs="+", required=True, help="torch_twin.py speed outputs, one per round")
     args = p.parse_args()
+    cmds = {"check": cmd_check, "speed": cmd_speed, "table": cmd_table}
     try:
-        return cmd_check(args) if args.cmd == "check" else cmd_speed(args)
+        return cmds[args.cmd](args)
     except (OSError, ValueError, KeyError, RuntimeError) as e:
         print(f"torch_twin: {e}", file=sys.stderr)
         return 1
