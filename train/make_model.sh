@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-bin}
 DATA=${DATA:-datasets/out/nsynth-gm}
 OUT=${OUT:-datasets/out/model}
-EPOCHS=${EPOCHS:-12}
+EPOCHS=${EPOCHS:-16}
 mkdir -p "$OUT"
 start=$(date +%s)
 ICSYNTH=$BIN/icsynth ./datasets/make_dataset.sh
