@@ -195,7 +195,11 @@ each head, backward and an AdamW update; samples per second over at least $SECS 
 (and 5 steps) after 2 warm-up steps.  Each engine is timed $ROUNDS times, the two
 alternating, and keeps its best figure of each kind.  Inference: eval mode, samples per second over
 at least $SECS s (and 3 passes).
-Latency: one window, eval mode, the median of at least 20 runs.
+Latency: one window, eval mode, timed in 5 consecutive segments of at least 20 runs
+(and $SECS/5 s) each; the figure is the best segment's median: on these shared
+2-core machines a second core taken by other work for a few seconds doubles a
+2-thread latency (seen as whole segments at ~2x), and the undisturbed figure is the
+one to compare.
 
 EOF
   # rounds taken alternately, the best of each engine's kept: a burst of load on
