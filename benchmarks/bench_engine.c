@@ -110,7 +110,7 @@ static int dump(ic_net *net, const options *o) {
         return 1;
     }
     ic_error err = {0};
-    if (ic_net_reserve(net, DUMP_N, &err)) { fprintf(stderr, "bench_engine: %s\n", err.msg); return 1; }
+    if (ic_net_reserve_eval(net, DUMP_N, &err)) { fprintf(stderr, "bench_engine: %s\n", err.msg); return 1; }
     size_t in = ic_net_input_size(net);
     float *x = ic_xmalloc((size_t)DUMP_N * in * sizeof(float));
     ic_rng r;

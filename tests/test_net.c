@@ -376,6 +376,45 @@ static void grad_pass(ic_net *net, const float *x, int n) {
     ic_net_backward(net);
 }
 
+/* An eval-only arena: less than half the floats, the same logits bitwise as
+ * a training arena, and a later ic_net_reserve turns it into a training one. */
+START_TEST(test_reserve_eval) {
+    ic_error err = {0};
+    ic_net *a = ic_net_new_from_string(SMALL_CNN, &err), *b = ic_net_new_from_string(SMALL_CNN, &err);
+    ck_assert_msg(a && b, "%s", err.msg);
+    ic_rng r;
+    ic_rng_seed(&r, 8);
+    ic_net_init(a, &r);
+    memcpy(b->param, a->param, a->n_param_floats * sizeof(float));
+    memcpy(b->buf, a->buf, a->n_buf_floats * sizeof(float));
+    ck_assert_int_eq(ic_net_reserve(a, 3, &err), IC_OK);
+    ck_assert_int_eq(ic_net_reserve_eval(b, 3, &err), IC_OK);
+    ck_assert_int_eq(b->eval_only, 1);
+    ck_assert_msg(2 * b->arena_floats < a->arena_floats, "eval arena %zu floats, training %zu", b->arena_floats,
+                  a->arena_floats);
+    float x[3 * 2 * 6 * 7];
+    for (size_t i = 0; i < sizeof x / sizeof x[0]; i++) x[i] = ic_rng_normal(&r);
+    ic_net_forward(a, x, 3, 0, NULL);
+    ic_net_forward(b, x, 3, 0, NULL);
+    for (int h = 0; h < a->n_heads; h++)
+        for (int i = 0; i < 3 * a->heads[h].classes; i++)
+            ck_assert_msg(ic_net_logits(a, h)[i] == ic_net_logits(b, h)[i], "head %d logit %d", h, i);
+    /* a training arena serves eval; a smaller eval request keeps it */
+    ck_assert_int_eq(ic_net_reserve_eval(a, 2, &err), IC_OK);
+    ck_assert_int_eq(a->eval_only, 0);
+    /* eval-only -> training: re-laid out, and a training step works */
+    ck_assert_int_eq(ic_net_reserve(b, 2, &err), IC_OK);
+    ck_assert_int_eq(b->eval_only, 0);
+    ck_assert_int_eq(b->batch_cap, 3);
+    ck_assert_uint_eq(b->arena_floats, a->arena_floats);
+    grad_pass(b, x, 3);
+    grad_pass(a, x, 3);
+    for (size_t i = 0; i < a->n_param_floats; i++) ck_assert(a->grad[i] == b->grad[i]);
+    ic_net_free(a);
+    ic_net_free(b);
+}
+END_TEST
+
 /* Every activation-gradient buffer is zeroed or written whole by its producer
  * (batch norm and max pool overwrite theirs): gradients from an arena full of
  * NaNs, or after a step with another batch size, equal those from a clean one. */
@@ -474,6 +513,7 @@ static Suite *net_suite(void) {
     tcase_add_test(tc, test_resume_is_exact);
     tcase_add_test(tc, test_train_step);
     tcase_add_test(tc, test_backward_repeatable);
+    tcase_add_test(tc, test_reserve_eval);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -482,7 +482,7 @@ int main(int argc, char **argv) {
         ic_model *best = ic_model_load(o.out, &err);
         if (!best) goto fail;
         te = ic_trainsplit_open(o.data, "test", best, cache_dir, 0, o.seed, 1, &err);
-        ic_status s = te && !ic_net_reserve(best->net, B, &err) ? IC_OK : IC_ERR_IO;
+        ic_status s = te && !ic_net_reserve_eval(best->net, B, &err) ? IC_OK : IC_ERR_IO;
         if (!s) {
             ic_negbank *neg_te = ic_negbank_new(best, 300, 30, 150, speech_dir, o.seed * 7919 + 3, 1, &err);
             if (neg_te) {

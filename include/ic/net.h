@@ -31,6 +31,8 @@
 typedef enum { IC_L_CONV, IC_L_BN, IC_L_RELU, IC_L_MAXPOOL, IC_L_GAP, IC_L_FLATTEN,
                IC_L_DENSE, IC_L_DROPOUT, IC_L_TIMEPOOL } ic_layer_kind;
 
+#define IC_NO_BUFFER ((size_t)-1)
+
 typedef struct {
     char name[IC_NAME_MAX];
     int ndim;
@@ -48,7 +50,8 @@ typedef struct {
     float p;                /* dropout probability */
     int w_param, b_param;   /* indices into params (-1: none); bn: gamma, beta */
     int mean_buf, var_buf;  /* bn running statistics: indices into buffers */
-    size_t act, dact, aux;  /* arena offsets (floats) of output, its gradient, saved state */
+    size_t act, dact, aux;  /* arena offsets (floats) of output, its gradient, saved state
+                               (IC_NO_BUFFER in an eval-only arena) */
 } ic_layer;
 
 typedef struct {
@@ -78,6 +81,7 @@ typedef struct ic_net {
     float *buf;
 
     int batch_cap;          /* arena sized for this many samples */
+    int eval_only;          /* the arena has no gradients or saved state (ic_net_reserve_eval) */
     float *arena;
     size_t arena_floats;
     float *scratch;         /* shared im2col scratch */
@@ -97,6 +101,9 @@ void ic_net_free(ic_net *net);
 void ic_net_init(ic_net *net, ic_rng *rng);
 /* Sizes the activation arena for batches up to cap; IC_ERR_NOMEM on failure. */
 ic_status ic_net_reserve(ic_net *net, int cap, ic_error *err);
+/* The same for eval-mode forwards only (no gradients, no saved state: less than
+ * half the memory); a later ic_net_reserve makes it a training arena. */
+ic_status ic_net_reserve_eval(ic_net *net, int cap, ic_error *err);
 /* Floats per input sample (C*H*W). */
 size_t ic_net_input_size(const ic_net *net);
 /* Head index by name, or -1. */

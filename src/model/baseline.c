@@ -267,7 +267,7 @@ ic_status ic_baseline_train(const ic_baseline_opts *o, ic_error *err) {
     if (!best) { st = err->code; goto done; }
     if ((st = load_split(o, best, "test", cache, 0, 0, &te, err))) goto done;
     normalise_all(best, &te);
-    if ((st = ic_net_reserve(best->net, B, err))) goto done;
+    if ((st = ic_net_reserve_eval(best->net, B, err))) goto done;
     double test_acc = accuracy(best, &te, B);
     if (!o->quiet)
         fprintf(stderr, "best epoch %d (valid family %.2f%%); test family %.2f%% (n=%zu); features %.1f s, training %.1f s\n",

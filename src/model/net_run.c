@@ -17,7 +17,10 @@ static float *G(ic_net *net, int idx) { return idx < 0 ? NULL : net->grad + net-
 static float *B(ic_net *net, int idx) { return net->buf + net->bufs[idx].offset; }
 
 float *ic_net_logits(ic_net *net, int h) { IC_ASSERT(h >= 0 && h < net->n_heads); return A(net, net->heads[h].logits); }
-float *ic_net_dlogits(ic_net *net, int h) { IC_ASSERT(h >= 0 && h < net->n_heads); return A(net, net->heads[h].dlogits); }
+float *ic_net_dlogits(ic_net *net, int h) {
+    IC_ASSERT(h >= 0 && h < net->n_heads && !net->eval_only);
+    return A(net, net->heads[h].dlogits);
+}
 
 static const float *layer_input(ic_net *net, int i) {
     return i == 0 ? net->input : A(net, net->layers[i - 1].act);
@@ -39,6 +42,7 @@ static const float *trunk_output(ic_net *net) {
 void ic_net_forward(ic_net *net, const float *x, int n, int training, ic_rng *rng) {
     IC_ASSERT(n > 0 && n <= net->batch_cap);
     IC_ASSERT(!training || rng);
+    IC_ASSERT(!training || !net->eval_only);   /* training needs ic_net_reserve's arena */
     net->input = x; net->batch = n; net->training = training;
     for (int i = 0; i < net->n_layers; i++) {
         ic_layer *L = &net->layers[i];
@@ -54,12 +58,12 @@ void ic_net_forward(ic_net *net, const float *x, int n, int training, ic_rng *rn
         case IC_L_BN: {
             const int fuse = bn_relu_fused(net, i);
             ic_bn_dims d = {n, L->c, L->h * L->w, BN_EPS, BN_MOMENTUM, fuse, 0};
-            float *save = A(net, L->aux);
             if (fuse) out = A(net, net->layers[i + 1].act);
-            if (training)
+            if (training) {
+                float *save = A(net, L->aux);
                 ic_batchnorm_forward_train(&d, in, P(net, L->w_param), P(net, L->b_param), out, save,
                                            save + L->c, B(net, L->mean_buf), B(net, L->var_buf));
-            else
+            } else
                 ic_batchnorm_forward_eval(&d, in, P(net, L->w_param), P(net, L->b_param),
                                           B(net, L->mean_buf), B(net, L->var_buf), out);
             i += fuse;   /* the ReLU is done */
@@ -114,6 +118,7 @@ static int dact_overwritten(const ic_net *net, int i) {
 }
 
 void ic_net_zero_grad(ic_net *net) {
+    IC_ASSERT(!net->eval_only);
     memset(net->grad, 0, net->n_param_floats * sizeof(float));
     /* only the rows the backward pass will touch: a net reserved for a larger
      * inference batch than it trains with would otherwise zero them all */

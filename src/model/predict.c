@@ -8,7 +8,7 @@
 
 ic_predictor *ic_predictor_new(ic_model *m, int cap, ic_error *err) {
     if (cap < 1) { ic_error_set(err, IC_ERR_ARG, "predictor: batch of %d windows", cap); return NULL; }
-    if (ic_net_reserve(m->net, cap, err)) return NULL;
+    if (ic_net_reserve_eval(m->net, cap, err)) return NULL;
     ic_predictor *p = calloc(1, sizeof *p);
     if (!p) { ic_error_set(err, IC_ERR_NOMEM, "predictor: out of memory"); return NULL; }
     p->model = m;
