@@ -172,11 +172,14 @@ EOF
   fi
 }
 
+# The CNN the engine benchmarks time: the shipped model, or the tiny one trained
+# above while there is none.
+cnn_file() { if [ -f "$CNN" ]; then echo "$CNN"; else echo "$TINY/cnn.icw"; fi; }
+
 speed() {
   echo "## 2. The engine against PyTorch"
   echo
-  arch="$CNN"
-  [ -f "$arch" ] || arch="$TINY/cnn.icw"
+  arch=$(cnn_file)
   if [ ! -f "$arch" ]; then
     failed "no CNN model file for the comparison (tiny CNN training failed)" "$OUTD/tiny.log"
     return
@@ -271,8 +274,7 @@ kernels() {
   echo
   if [ "$QUICK" = 1 ]; then echo "Skipped (QUICK=1)."; else
     log "running bench_conv"
-    arch="$CNN"
-    [ -f "$arch" ] || arch="$TINY/cnn.icw"
+    arch=$(cnn_file)
     "$B"/bench_conv --weights "$arch" --threads "$THREADS" 2> "$OUTD/bench_conv.log" ||
       failed "bench_conv" "$OUTD/bench_conv.log"
   fi
@@ -286,8 +288,7 @@ kernels() {
   echo
   echo "### icinfer end to end (bench_icinfer)"
   echo
-  w="$CNN"
-  [ -f "$w" ] || w="$TINY/cnn.icw"
+  w=$(cnn_file)
   if [ -f "$w" ]; then
     echo "\`$BIN/icinfer --json\` with \`$w\` on a generated $MINUTES-minute 44.1 kHz stereo recording"
     echo "(a melody of harmonic notes), 4-second windows; wall time includes start-up and"

@@ -9,6 +9,7 @@
 #include "ic/model.h"
 #include "ic/nsynth.h"
 #include "ic/optim.h"
+#include "ic/predict.h"
 #include "ic/progress.h"
 #include "ic/timer.h"
 #include "ic/trainset.h"
@@ -131,11 +132,7 @@ static double accuracy(ic_model *m, const dataset *d, int cap) {
         int n = d->n - pos < (size_t)cap ? (int)(d->n - pos) : cap;
         ic_net_forward(m->net, d->x + pos * D, n, 0, NULL);
         const float *lg = ic_net_logits(m->net, h);
-        for (int i = 0; i < n; i++) {
-            int best = 0;
-            for (int c = 1; c < k; c++) if (lg[i * k + c] > lg[i * k + best]) best = c;
-            ok += best == d->y[pos + (size_t)i];
-        }
+        for (int i = 0; i < n; i++) ok += ic_argmax(lg + (size_t)i * k, k) == d->y[pos + (size_t)i];
     }
     return d->n ? (double)ok / (double)d->n : 0.0;
 }
@@ -240,11 +237,7 @@ ic_status ic_baseline_train(const ic_baseline_opts *o, ic_error *err) {
             }
             const ic_step_target tg = {h, yb, 1.0f, 0.0f, probs};
             loss_sum += ic_train_step(m->net, opt, ic_lr_at(&sched, step++), xb, B, &rng, &tg, 1);
-            for (int i = 0; i < B; i++) {
-                int b = 0;
-                for (int c = 1; c < k; c++) if (probs[i * k + c] > probs[i * k + b]) b = c;
-                correct += b == yb[i];
-            }
+            for (int i = 0; i < B; i++) correct += ic_argmax(probs + (size_t)i * k, k) == yb[i];
         }
         double acc = accuracy(m, &va, B);
         if (!o->quiet)

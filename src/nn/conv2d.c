@@ -99,14 +99,14 @@ static tiling plan(const ic_conv2d_dims *d, int imgs) {
 
 static int slots(const ic_conv2d_dims *d) { return d->threads > 1 ? d->threads : 1; }
 
-/* One worker's slot of the scratch buffer: col (K, cols); the (M, cols)
- * staging matrix for y or dy when images are grouped; with more than one
- * slot, a private (M, K) dW accumulator. */
-typedef struct { size_t col, stage, dw, floats; } slot_layout;
+/* One worker's slot of the scratch buffer: col (K, cols) at its start; the
+ * (M, cols) staging matrix for y or dy when images are grouped, at `stage`;
+ * with more than one slot, a private (M, K) dW accumulator at `dw`. */
+typedef struct { size_t stage, dw, floats; } slot_layout;
 
 static slot_layout layout(const ic_conv2d_dims *d) {
     const size_t K = (size_t)d->c_in * d->kh * d->kw, M = d->c_out;
-    slot_layout s = {0, 0, 0, 0};
+    slot_layout s = {0, 0, 0};
     if (!is_pointwise(d)) {
         tiling t = plan(d, d->n);
         s.stage = K * t.cols;
